@@ -1,0 +1,294 @@
+"""Thin command-line interface: each command parses options, makes one library call, prints.
+
+    statcodgen coverage   --fetch-real ons_index --level section
+    statcodgen generate   --notes FILE --targets B O T U --n-per-target 800 --out gen.parquet
+    statcodgen clean      --in gen.parquet --out clean.parquet [--real-test test.parquet]
+    statcodgen diversity  gen.parquet
+    statcodgen personas   --n 100 --locale fr_FR --out personas.parquet
+    statcodgen run        configs/ons_study.toml
+    statcodgen batch-export JOURNAL --requests-from ... / batch-import JOURNAL RESULTS.jsonl
+
+Library errors (:class:`~statcodgen.errors.StatcodgenError`) are printed as one line on stderr
+with exit code 2; nothing here holds pipeline logic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import StatcodgenError
+
+__all__ = ["main", "build_parser"]
+
+
+def _read_table(path: str) -> pd.DataFrame:
+    from .generate import load_generated
+
+    p = Path(path)
+    if p.suffix in (".parquet", ".csv") and p.exists():
+        try:
+            return load_generated(p)
+        except StatcodgenError:
+            pass
+    return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, dtype=str, keep_default_na=False)
+
+
+def _print(df: pd.DataFrame, max_rows: int = 60) -> None:
+    with pd.option_context("display.max_rows", max_rows, "display.width", 200, "display.max_colwidth", 60):
+        print(df.to_string(index=False))
+
+
+def _notes_from_args(args: argparse.Namespace) -> pd.DataFrame:
+    from . import datasets
+    from .notes import load_notes
+
+    if args.notes:
+        return load_notes(args.notes, layout=args.layout)
+    fetch = {"nace_rev2": datasets.fetch_nace_rev2_notes, "nace_rev21": datasets.fetch_nace_rev21_notes, "naf2025": datasets.fetch_naf2025_notes}
+    return load_notes(fetch[args.fetch_notes]())
+
+
+def _add_notes_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--notes", help="explanatory-notes file (xlsx/csv/parquet)")
+    g.add_argument("--fetch-notes", choices=["nace_rev2", "nace_rev21", "naf2025"], default="nace_rev2", help="public notes file to fetch (default nace_rev2)")
+    p.add_argument("--layout", default="auto", help="notes layout (default: recognised automatically)")
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from . import datasets
+    from .classification import Hierarchy
+    from .coverage import coverage_table, find_gaps, format_table
+
+    notes = _notes_from_args(args)
+    h = Hierarchy.builtin(args.system) if args.system else Hierarchy.from_notes(notes)
+    if args.real:
+        real = datasets.load_labelled(args.real, text_column=args.text_column, code_column=args.code_column, hierarchy=h)
+    else:
+        real = datasets.load_ons_index(datasets.fetch_ons_index())
+    table = coverage_table(real, h, level=args.level)
+    print(f"Real rows per {args.level} ({len(real):,} rows)")
+    print(format_table(table))
+    gaps = find_gaps(real, h, level=args.level, threshold=args.threshold)
+    print(f"\nGaps: {args.level}s with fewer than {args.threshold} rows: {len(gaps)}")
+    if len(gaps):
+        print(format_table(gaps))
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .classification import Hierarchy
+    from .coverage import generation_plan
+    from .generate import generate, write_generated
+
+    notes = _notes_from_args(args)
+    h = Hierarchy.from_notes(notes)
+    plan = generation_plan(notes, targets=args.targets, n_per_target=args.n_per_target, level=args.level, min_per_code=args.min_per_code, weight=args.weight)
+    personas = None
+    if args.personas:
+        from .personas import sample_personas
+
+        personas = sample_personas(args.personas, locale=args.persona_locale, seed=args.seed)
+    kwargs: dict[str, Any] = {}
+    if args.backend == "openai":
+        from .llm import LLMConfig
+
+        kwargs["llm"] = LLMConfig(
+            base_url=args.base_url, model=args.model, api_key_env=args.api_key_env, concurrency=args.concurrency,
+            temperature=args.temperature, max_cost=args.max_cost,
+        )
+        kwargs["journal_path"] = args.journal or str(Path(args.out).with_suffix(".journal.sqlite"))
+    res = generate(
+        notes, plan, backend=args.backend, language=args.language, seed=args.seed, personas=personas,
+        lines_per_request=args.lines_per_request, json_output=args.json, hierarchy=h, target_level=args.level,
+        dry_run=args.dry_run, **kwargs,
+    )
+    if args.dry_run:
+        print(res.stats.get("dry_run"))
+        return 0
+    write_generated(res.lines, args.out)
+    if len(res.rejected):
+        write_generated(res.rejected.assign(label=""), Path(args.out).with_name(Path(args.out).stem + ".rejected" + Path(args.out).suffix))
+    print(f"{len(res.lines):,} lines for {res.lines['label'].nunique() if len(res.lines) else 0} labels written to {args.out}; {len(res.rejected):,} rejected kept beside it")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from .dedup import dedup
+    from .filters import apply_filters, cleaning_report, format_cleaning_report
+    from .generate import write_generated
+
+    df = _read_table(args.input)
+    train = _read_table(args.real_train) if args.real_train else None
+    test = _read_table(args.real_test) if args.real_test else None
+    d = dedup(df, real_train=train, real_test=test, threshold=args.threshold, shingle=args.shingle)
+    notes = _notes_from_args(args) if (args.notes or args.with_notes) else None
+    f = apply_filters(d.kept, notes=notes, language=args.language, filters=tuple(args.filters))
+    write_generated(f.kept, args.out)
+    dropped = pd.concat([d.dropped, f.dropped], ignore_index=True)
+    dropped_path = Path(args.out).with_name(Path(args.out).stem + ".dropped.parquet")
+    dropped.astype({c: str for c in ("duplicate_of", "detail", "reason") if c in dropped}).to_parquet(dropped_path, index=False)
+    print(format_cleaning_report(cleaning_report(df, d, f)))
+    print(f"kept {len(f.kept):,} of {len(df):,} lines -> {args.out}; dropped lines with reasons -> {dropped_path}")
+    return 0
+
+
+def cmd_diversity(args: argparse.Namespace) -> int:
+    from .diversity import diversity_table
+
+    _print(diversity_table(_read_table(args.file), text_col=args.text_column, by=args.by))
+    return 0
+
+
+def cmd_personas(args: argparse.Namespace) -> int:
+    from .personas import sample_personas
+
+    df = sample_personas(args.n, locale=args.locale, seed=args.seed)
+    if args.out:
+        df.to_parquet(args.out, index=False) if args.out.endswith(".parquet") else df.to_csv(args.out, index=False)
+        print(f"{len(df):,} personas -> {args.out}")
+    else:
+        _print(df.head(20))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .pipeline import run_pipeline
+
+    cfg = load_config(args.config)
+    if args.output_dir:
+        cfg = cfg.model_copy(update={"output_dir": args.output_dir})
+    res = run_pipeline(cfg)
+    print()
+    print(res.summary)
+    print(f"\nReport: {res.report_html}\nMarkdown: {res.report_markdown}\nAll outputs: {res.out_dir}")
+    return 0
+
+
+def cmd_batch_export(args: argparse.Namespace) -> int:
+    from .batch import export_batch
+    from .journal import Journal
+
+    with Journal(args.journal) as j:
+        n = export_batch(j, args.out, model=args.model)
+    print(f"{n:,} pending requests written to {args.out} (OpenAI Batch API JSONL)")
+    return 0
+
+
+def cmd_batch_import(args: argparse.Namespace) -> int:
+    from .batch import import_batch_results
+    from .journal import Journal
+
+    with Journal(args.journal) as j:
+        stats = import_batch_results(j, args.results, errors_path=args.errors)
+    print(f"imported into {args.journal}: {stats}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser with every subcommand (each documented by its help text)."""
+    p = argparse.ArgumentParser(prog="statcodgen", description="Synthetic training data for statistical classifications.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log each stage")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("coverage", help="real rows per code at a level, and the gaps")
+    _add_notes_args(c)
+    c.add_argument("--real", help="labelled real data (csv/parquet/xlsx); default: the ONS UK SIC index")
+    c.add_argument("--text-column", default="text")
+    c.add_argument("--code-column", default="code")
+    c.add_argument("--system", help="built-in classification of the real codes (nace_rev2, nace_rev21, naf_rev2, naf2025)")
+    c.add_argument("--level", default="section")
+    c.add_argument("--threshold", type=int, default=200, help="a gap is a label with fewer rows than this")
+    c.set_defaults(func=cmd_coverage)
+
+    g = sub.add_parser("generate", help="generate synthetic lines for target labels")
+    _add_notes_args(g)
+    g.add_argument("--targets", nargs="+", required=True, help="target labels, e.g. B O T U")
+    g.add_argument("--level", default="section")
+    g.add_argument("--n-per-target", type=int, default=800)
+    g.add_argument("--min-per-code", type=int, default=5)
+    g.add_argument("--weight", choices=["uniform", "richness"], default="richness")
+    g.add_argument("--backend", choices=["offline", "openai"], default="offline")
+    g.add_argument("--language", help="template language (fr, en, es); default: the notes' language")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--personas", type=int, default=0, help="condition on N sampled personas")
+    g.add_argument("--persona-locale", default="en_GB")
+    g.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    g.add_argument("--model")
+    g.add_argument("--api-key-env", default="OPENAI_API_KEY", help="name of the environment variable holding the key")
+    g.add_argument("--concurrency", type=int, default=8)
+    g.add_argument("--temperature", type=float, default=0.9)
+    g.add_argument("--max-cost", type=float)
+    g.add_argument("--lines-per-request", type=int, default=20)
+    g.add_argument("--json", action="store_true", help="ask for a JSON list (falls back to lines)")
+    g.add_argument("--journal", help="SQLite journal (default: next to --out)")
+    g.add_argument("--dry-run", action="store_true", help="print requests, tokens and cost estimate; send nothing")
+    g.add_argument("--out", required=True, help="output .parquet or .csv")
+    g.set_defaults(func=cmd_generate)
+
+    cl = sub.add_parser("clean", help="deduplicate and filter a generated file (a reason for every dropped line)")
+    cl.add_argument("--in", dest="input", required=True)
+    cl.add_argument("--out", required=True)
+    cl.add_argument("--real-train", help="real training data (text, label): drop synthetic lines equal to it")
+    cl.add_argument("--real-test", help="real test data: always drop synthetic lines equal or near to it")
+    cl.add_argument("--threshold", type=float, default=0.9)
+    cl.add_argument("--shingle", choices=["word", "char"], default="word")
+    cl.add_argument("--language")
+    cl.add_argument("--filters", nargs="*", default=["length", "echo", "garbage", "language"])
+    cl.add_argument("--notes", help="notes file, for the excluded-activity filter")
+    cl.add_argument("--with-notes", action="store_true", help="fetch the default notes for the excluded-activity filter")
+    cl.add_argument("--fetch-notes", choices=["nace_rev2", "nace_rev21", "naf2025"], default="nace_rev2")
+    cl.add_argument("--layout", default="auto")
+    cl.set_defaults(func=cmd_clean)
+
+    d = sub.add_parser("diversity", help="distinct-n, unique share and MinHash Jaccard per label")
+    d.add_argument("file")
+    d.add_argument("--text-column", default="text")
+    d.add_argument("--by", default="label")
+    d.set_defaults(func=cmd_diversity)
+
+    pe = sub.add_parser("personas", help="sample coherent declarant personas")
+    pe.add_argument("--n", type=int, default=20)
+    pe.add_argument("--locale", default="fr_FR")
+    pe.add_argument("--seed", type=int, default=0)
+    pe.add_argument("--out")
+    pe.set_defaults(func=cmd_personas)
+
+    r = sub.add_parser("run", help="run a whole study from a TOML config (resumes after interruption)")
+    r.add_argument("config")
+    r.add_argument("--output-dir", help="override output_dir of the config")
+    r.set_defaults(func=cmd_run)
+
+    be = sub.add_parser("batch-export", help="export a journal's pending requests as an OpenAI Batch API JSONL")
+    be.add_argument("journal")
+    be.add_argument("--out", required=True)
+    be.add_argument("--model")
+    be.set_defaults(func=cmd_batch_export)
+
+    bi = sub.add_parser("batch-import", help="import an OpenAI Batch API results JSONL into a journal")
+    bi.add_argument("journal")
+    bi.add_argument("results")
+    bi.add_argument("--errors", help="the batch's error file, if any")
+    bi.set_defaults(func=cmd_batch_import)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``statcodgen`` / ``python -m statcodgen``. Returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except StatcodgenError as exc:
+        print(f"statcodgen {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished work is saved; run the same command again to resume", file=sys.stderr)
+        return 130
