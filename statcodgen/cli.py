@@ -71,7 +71,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if args.real:
         real = datasets.load_labelled(args.real, text_column=args.text_column, code_column=args.code_column, hierarchy=h)
     else:
-        real = datasets.load_ons_index(datasets.fetch_ons_index())
+        real = datasets.load_ons_index()
     table = coverage_table(real, h, level=args.level)
     print(f"Real rows per {args.level} ({len(real):,} rows)")
     print(format_table(table))
@@ -120,22 +120,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from .dedup import dedup
-    from .filters import apply_filters, cleaning_report, format_cleaning_report
+    from .cleaning import clean, format_cleaning_report
     from .generate import write_generated
 
     df = _read_table(args.input)
-    train = _read_table(args.real_train) if args.real_train else None
-    test = _read_table(args.real_test) if args.real_test else None
-    d = dedup(df, real_train=train, real_test=test, threshold=args.threshold, shingle=args.shingle)
-    notes = _notes_from_args(args) if (args.notes or args.with_notes) else None
-    f = apply_filters(d.kept, notes=notes, language=args.language, filters=tuple(args.filters))
-    write_generated(f.kept, args.out)
-    dropped = pd.concat([d.dropped, f.dropped], ignore_index=True)
+    res = clean(
+        df,
+        real_train=_read_table(args.real_train) if args.real_train else None,
+        real_test=_read_table(args.real_test) if args.real_test else None,
+        notes=_notes_from_args(args) if (args.notes or args.with_notes) else None,
+        language=args.language,
+        filter_options={"filters": tuple(args.filters)},
+        dedup_options={"threshold": args.threshold, "shingle": args.shingle},
+    )
+    write_generated(res.kept, args.out)
     dropped_path = Path(args.out).with_name(Path(args.out).stem + ".dropped.parquet")
-    dropped.astype({c: str for c in ("duplicate_of", "detail", "reason") if c in dropped}).to_parquet(dropped_path, index=False)
-    print(format_cleaning_report(cleaning_report(df, d, f)))
-    print(f"kept {len(f.kept):,} of {len(df):,} lines -> {args.out}; dropped lines with reasons -> {dropped_path}")
+    dropped = res.dropped.astype({c: str for c in ("duplicate_of", "detail", "reason") if c in res.dropped})
+    dropped.to_parquet(dropped_path, index=False)
+    print(format_cleaning_report(res.report))
+    print(f"kept {len(res.kept):,} of {len(df):,} lines -> {args.out}; dropped lines with reasons -> {dropped_path}")
     return 0
 
 

@@ -29,6 +29,10 @@ __all__ = [
 ]
 
 
+PER_LABEL_COLUMNS = ["variant", "seed", "label", "precision", "recall", "f1", "support"]
+OVERALL_COLUMNS = ["variant", "seed", "accuracy", "macro_f1", "weighted_f1", "top3_accuracy"]
+
+
 @dataclass
 class ExperimentResult:
     """Tidy results of :func:`run_experiments` (all measured on real test data only)."""
@@ -129,7 +133,7 @@ def run_experiments(
     ``learning_curve`` fractions train ``real+<curve_variant>`` on growing shares of that set.
     Same split and seeds across variants. Every frame is tidy (``variant, seed, ...``).
     """
-    from .evaluate import automatic_coding_curve, evaluate, tidy_metrics
+    from .evaluate import OVERALL, automatic_coding_curve, evaluate, tidy_metrics
 
     check_int("synthetic_weight", synthetic_weight, 1, func="run_experiments")
     for name, df in synthetic.items():
@@ -179,8 +183,9 @@ def run_experiments(
             lc_rows.append({"variant": variant, "fraction": frac, "n_synthetic": n_syn, "seed": seed, "res": res})
             continue
         tidy = tidy_metrics(res, variant=variant, seed=seed)
-        per_label.append(tidy["per_label"])
-        overall.append(tidy["overall"])
+        is_overall = tidy["label"] == OVERALL
+        per_label.append(tidy.loc[~is_overall, PER_LABEL_COLUMNS])
+        overall.append(tidy.loc[is_overall, [c for c in OVERALL_COLUMNS if c in tidy.columns]])
         curve = automatic_coding_curve(pred, y_true)
         curve.insert(0, "variant", variant)
         curve.insert(1, "seed", seed)
@@ -208,14 +213,14 @@ def _learning_curve_frame(rows: list[dict[str, Any]], result: ExperimentResult) 
     out = []
     for r in rows:
         res = r["res"]
-        f1 = res.per_label.set_index("label")["f1"] if hasattr(res, "per_label") else pd.Series(dtype=float)
+        f1 = res.per_label.set_index("label")["f1"]
         out.append(
             {
                 "variant": r["variant"],
                 "fraction": r["fraction"],
                 "n_synthetic": r["n_synthetic"],
                 "seed": r["seed"],
-                "accuracy": float(res.accuracy),
+                "accuracy": float(res.overall["accuracy"].iloc[0]),
                 "f1_by_label": f1.to_dict(),
             }
         )

@@ -52,7 +52,9 @@ class _Stages:
         frames = compute()
         for f, p in paths.items():
             tmp = p.with_name(p.name + ".tmp")
-            frames[f].to_parquet(tmp, index=False)
+            frame = frames[f].copy()
+            frame.attrs = {}  # attrs may hold non-JSON objects (e.g. a shortfall table); not part of the file
+            frame.to_parquet(tmp, index=False)
             tmp.replace(p)
         self.done[name] = fingerprint
         tmp = self.path.with_name("stages.json.tmp")
@@ -87,11 +89,9 @@ def _load_real(cfg: StudyConfig, hierarchy: Any) -> pd.DataFrame:
 
     r = cfg.real
     if r.fetch == "ons_index":
-        real = datasets.load_ons_index(datasets.fetch_ons_index())
+        real = datasets.load_ons_index()
     elif r.fetch == "firm_activity":
-        real = datasets.load_labelled(
-            datasets.fetch_firm_activity_data(), text_column="text", code_column="nace", hierarchy=hierarchy
-        )
+        real = datasets.load_firm_activity_data(errors="drop")
     else:
         real = datasets.load_labelled(r.path, text_column=r.text_column, code_column=r.code_column, hierarchy=hierarchy)
     if r.max_rows is not None and len(real) > r.max_rows:
@@ -107,6 +107,11 @@ def load_study_inputs(cfg: StudyConfig) -> tuple[pd.DataFrame, Any, Any, pd.Data
     notes_h = Hierarchy.from_notes(notes)
     real_h = Hierarchy.builtin(cfg.real.system) if cfg.real.system else notes_h
     real = _load_real(cfg, real_h)
+    rejected = real.attrs.get("rejected") or []
+    if len(rejected):
+        log.warning("%d real rows were rejected (empty text or unknown code); see datasets.rejected_rows()", len(rejected))
+    real = pd.DataFrame(real)
+    real.attrs = {}
     real = real.assign(label=real_h.aggregate(real["code"], cfg.targets.level).to_numpy())
     return notes, notes_h, real_h, real
 
@@ -137,7 +142,7 @@ def run_pipeline(cfg: StudyConfig, *, progress: bool = True, echo: Callable[[str
     echo(f"      real rows: {len(real):,} (train {len(train):,} after scarcity, test {len(test):,})")
 
     echo("[2/6] coverage and generation plan")
-    targets = _resolve_targets(cfg, train)
+    targets = _resolve_targets(cfg, train, notes_h)
     plan_fp = cfg.fingerprint("notes", "real", "targets", "training")
     plan = stages.run(
         "plan",
@@ -247,9 +252,11 @@ def run_pipeline(cfg: StudyConfig, *, progress: bool = True, echo: Callable[[str
     return PipelineResult(out, paths.html, paths.markdown, text, summary_table)
 
 
-def _resolve_targets(cfg: StudyConfig, train: pd.DataFrame) -> list[str]:
+def _resolve_targets(cfg: StudyConfig, train: pd.DataFrame, hierarchy: Any) -> list[str]:
+    """Target labels of the config; ``under:N`` = every label of the level with < N training rows (zeros included)."""
     labels: list[str] = []
-    counts = train["label"].value_counts()
+    every = sorted(set(hierarchy.codes(cfg.targets.level)) | set(train["label"]))
+    counts = train["label"].value_counts().reindex(every, fill_value=0)
     for item in cfg.targets.labels:
         if item.startswith("under:"):
             n = int(item.split(":", 1)[1])
@@ -270,32 +277,25 @@ def _personas(cfg: StudyConfig) -> pd.DataFrame | None:
 
 
 def _clean(cfg: StudyConfig, generated: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, notes: pd.DataFrame, language: str) -> dict[str, pd.DataFrame]:
-    from .dedup import dedup
-    from .filters import apply_filters
+    """Filters then dedup (``cleaning.clean``); the real test set is always deduplicated against."""
+    from .cleaning import clean
+    from .experiments import drop_test_leaks
 
     c = cfg.cleaning
-    dropped = []
-    kept = generated
     if c.dedup:
-        d = dedup(
-            kept,
+        res = clean(
+            generated,
             real_train=train if c.drop_real_train_duplicates else None,
             real_test=test,
-            threshold=c.threshold,
-            num_perm=c.num_perm,
-            shingle=c.shingle,
+            notes=notes,
+            language=language,
+            filter_options={"filters": tuple(c.filters)},
+            dedup_options={"threshold": c.threshold, "num_perm": c.num_perm, "shingle": c.shingle},
         )
-        kept = d.kept
-        dropped.append(d.dropped)
+        kept, dropped_df = res.kept, res.dropped
     else:
-        from .experiments import drop_test_leaks
-
-        kept, _ = drop_test_leaks(kept, test)
-    if c.filters:
-        f = apply_filters(kept, notes=notes, language=language, filters=tuple(c.filters))
-        kept = f.kept
-        dropped.append(f.dropped)
-    dropped_df = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=[*generated.columns, "reason", "detail"])
+        kept, _ = drop_test_leaks(generated, test)
+        dropped_df = pd.DataFrame(columns=[*generated.columns, "reason", "detail"])
     for col in ("duplicate_of", "detail", "reason"):
         if col in dropped_df:
             dropped_df[col] = dropped_df[col].astype(str)
