@@ -83,34 +83,32 @@ def build_requests(
     notes: pd.DataFrame,
     plan: pd.DataFrame,
     *,
-    model: str,
+    llm: Any,
     language: str,
     lines_per_request: int = 20,
-    temperature: float = 0.9,
     seed: int = 0,
     personas: Any = None,
     persona_strategy: str = "round_robin",
     real: pd.DataFrame | None = None,
     n_examples: int = 3,
-    json_output: bool = False,
     template_dir: str | Path | None = None,
     hierarchy: Any = None,
 ) -> list[Any]:
     """Build one LLM request per chunk of ``lines_per_request`` lines of every planned code.
 
-    In: notes (one row per code), plan (``target, code, n_samples``). Out: a list of
+    In: notes (one row per code), plan (``target, code, n_samples``), ``llm`` (an
+    ``llm.LLMConfig``: model, sampling parameters, ``json_output``). Out: a list of
     ``llm.Request`` whose ``key`` is deterministic (model, messages, parameters, seed, sample
     index) and whose ``metadata`` carries ``code``, ``label``, ``persona_id``, ``prompt_id``.
     """
-    from .journal import request_key
-    from .llm import Request
+    from .llm import make_request
     from .prompts import build_messages, examples_from_real, prompt_id_for
 
     check_int("lines_per_request", lines_per_request, 1, 500, func="build_requests")
-    by_code = notes.set_index("code", drop=False)
+    by_code = notes.drop_duplicates("code").set_index("code", drop=False)
     missing = sorted(set(plan["code"]) - set(by_code.index))
     if missing:
-        raise ConfigError(f"The plan names codes that are not in the notes: {missing[:10]}.")
+        raise ConfigError(f"The 'plan' parameter of build_requests names codes that are not in the notes: {missing[:10]}.")
     plist = _persona_records(personas)
     n_requests_per_code = [math.ceil(int(n) / lines_per_request) for n in plan["n_samples"]]
     total = sum(n_requests_per_code)
@@ -120,13 +118,12 @@ def build_requests(
 
         persona_ids = list(assign_personas(total, plist, strategy=persona_strategy, seed=seed))
     persona_by_id = {p.id: p for p in plist}
-    pid = prompt_id_for(language=language, template_dir=template_dir, json_output=json_output)
-    params = {"temperature": temperature, "json_output": json_output}
+    pid = prompt_id_for(language=language, template_dir=template_dir, json_output=llm.json_output)
     requests = []
     k = 0
     for row, n_req in zip(plan.itertuples(index=False), n_requests_per_code):
         note = by_code.loc[row.code]
-        examples = ()
+        examples: Any = ()
         if real is not None and n_examples > 0:
             examples = examples_from_real(real, row.code, hierarchy, k=n_examples, seed=seed)
         remaining = int(row.n_samples)
@@ -140,22 +137,33 @@ def build_requests(
                 n_lines=n_lines,
                 examples=examples,
                 persona=persona,
-                json_output=json_output,
+                json_output=llm.json_output,
                 template_dir=template_dir,
                 hierarchy=hierarchy,
                 request_index=i,
             )
-            key = request_key(model, messages, params, seed, i)
-            meta = {
-                "code": row.code,
-                "label": row.target,
-                "persona_id": persona_ids[k] or "",
-                "prompt_id": pid,
-                "n_lines": n_lines,
-            }
-            requests.append(Request(key=key, messages=messages, params=params, metadata=meta))
+            meta = {"code": row.code, "label": row.target, "persona_id": persona_ids[k] or "", "prompt_id": pid, "n_lines": n_lines}
+            requests.append(make_request(messages, config=llm, seed=seed, sample_index=i, metadata=meta))
             k += 1
     return requests
+
+
+def _parser(uppercase: bool, json_output: bool) -> Any:
+    """Parser given to the LLM run: strips echoes of the request's own user prompt too."""
+    from .parsing import format_output
+
+    def parse(content: str, request: Any) -> Any:
+        prompt_lines = [line for m in request.messages if m["role"] == "user" for line in str(m["content"]).splitlines()]
+        return format_output(content, uppercase=uppercase, prompt_lines=prompt_lines, json_expected=json_output)
+
+    return parse
+
+
+def _iso(ts: Any) -> str:
+    try:
+        return datetime.fromtimestamp(float(ts), tz=timezone.utc).isoformat(timespec="seconds")
+    except (TypeError, ValueError):
+        return _now()
 
 
 def lines_from_journal(
@@ -163,20 +171,21 @@ def lines_from_journal(
     journal: Any,
     *,
     model: str,
-    temperature: float,
+    temperature: float | None,
     seed: int,
     json_output: bool = False,
     uppercase: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse the journal's raw answers for ``requests`` into (lines, rejected) DataFrames.
+    """Turn the journal's answers for ``requests`` into (lines, rejected) DataFrames.
 
-    Requests that never succeeded appear in ``rejected`` with reason ``request_failed`` and the
-    journal's error text; parsed-away lines appear with the parser's reason and the raw line.
+    Lines parsed when the answer arrived are used as stored; answers imported without parsing
+    (e.g. from a Batch API results file) are parsed now. Requests that never succeeded appear in
+    ``rejected`` with reason ``request_<status>`` and the journal's error text; lines the parser
+    removed appear with the parser's reason.
     """
-    from .parsing import format_output
-
     records = journal.records()
-    by_key = records.set_index("key") if len(records) else pd.DataFrame()
+    by_key = records.drop_duplicates("key").set_index("key") if len(records) else pd.DataFrame()
+    parse = _parser(uppercase, json_output)
     rows: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     for req in requests:
@@ -185,14 +194,15 @@ def lines_from_journal(
         if rec is None or rec["status"] != "done":
             err = "" if rec is None else str(rec.get("error") or "")
             status = "missing" if rec is None else str(rec["status"])
-            rejected.append(
-                {"code": meta["code"], "request_key": req.key, "text": "", "reason": f"request_{status}", "raw": err}
-            )
+            raw = "" if rec is None else str(rec.get("raw") or err)
+            rejected.append({"code": meta["code"], "request_key": req.key, "text": "", "reason": f"request_{status}", "raw": raw})
             continue
-        prompt_lines = [m["content"] for m in req.messages if m["role"] == "user"]
-        parsed = format_output(str(rec["raw"] or ""), uppercase=uppercase, prompt_lines=prompt_lines, json_expected=json_output)
-        created = str(rec.get("completed_at") or rec.get("updated_at") or _now())
-        for line in parsed.lines:
+        lines, bad = rec.get("lines"), rec.get("rejected")
+        if not isinstance(lines, list):
+            parsed = parse(str(rec["raw"] or ""), req)
+            lines, bad = parsed.lines, parsed.rejected
+        created = _iso(rec.get("updated_at"))
+        for line in lines:
             rows.append(
                 {
                     "text": line,
@@ -208,7 +218,7 @@ def lines_from_journal(
                     "created_at": created,
                 }
             )
-        for line, reason in parsed.rejected:
+        for line, reason in bad or []:
             rejected.append({"code": meta["code"], "request_key": req.key, "text": line, "reason": reason, "raw": line})
     return (
         pd.DataFrame(rows, columns=OUTPUT_COLUMNS),
@@ -255,7 +265,11 @@ def generate(
         lines = generate_offline(
             notes, plan, language=language, seed=seed, personas=personas, hierarchy=hierarchy, target_level=target_level
         )
-        return GenerationResult(lines=lines.reset_index(drop=True), stats={"backend": "offline", "lines": len(lines)})
+        shortfall = lines.attrs.get("shortfall")
+        stats: dict[str, Any] = {"backend": "offline", "lines": len(lines)}
+        if shortfall is not None and len(shortfall):
+            stats["shortfall"] = pd.DataFrame(shortfall).to_dict("records")
+        return GenerationResult(lines=lines.reset_index(drop=True), stats=stats)
 
     from .journal import Journal
     from .llm import LLMConfig, dry_run as llm_dry_run, run_requests
@@ -264,30 +278,30 @@ def generate(
         raise ConfigError("The 'llm' parameter of generate must be an LLMConfig when backend='openai'. Got {!r} instead.".format(llm))
     if journal_path is None:
         raise ConfigError("The 'journal_path' parameter of generate is required when backend='openai' (it makes the run resumable).")
+    if json_output and not llm.json_output:
+        llm = llm.model_copy(update={"json_output": True})
     requests = build_requests(
         notes,
         plan,
-        model=llm.model,
+        llm=llm,
         language=language,
         lines_per_request=lines_per_request,
-        temperature=llm.temperature,
         seed=seed,
         personas=personas,
         persona_strategy=persona_strategy,
         real=real,
         n_examples=n_examples,
-        json_output=json_output,
         template_dir=template_dir,
         hierarchy=hierarchy,
     )
     if dry_run:
-        estimate = llm_dry_run(requests, llm)
+        estimate = llm_dry_run(requests, config=llm)
         return GenerationResult(lines=pd.DataFrame(columns=OUTPUT_COLUMNS), stats={"backend": "openai", "dry_run": estimate})
     journal = Journal(journal_path)
     try:
-        stats = run_requests(requests, config=llm, journal=journal, progress=progress)
+        stats = run_requests(requests, config=llm, journal=journal, progress=progress, parser=_parser(True, llm.json_output))
         lines, rejected = lines_from_journal(
-            requests, journal, model=llm.model, temperature=llm.temperature, seed=seed, json_output=json_output
+            requests, journal, model=llm.model, temperature=llm.temperature, seed=seed, json_output=llm.json_output
         )
     finally:
         journal.close()
@@ -301,6 +315,8 @@ def write_generated(df: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    df = df.copy()
+    df.attrs = {}  # attrs (e.g. the offline shortfall table) are reported elsewhere, not stored
     if path.suffix == ".parquet":
         df.to_parquet(tmp, index=False)
     elif path.suffix == ".csv":

@@ -1,0 +1,144 @@
+"""Generation through the CLI: offline backend, and the OpenAI backend against a real local server.
+
+The OpenAI path runs ``statcodgen generate`` in a subprocess against :class:`OpenAIStubServer`
+(a real HTTP server on 127.0.0.1) and asserts on what the server received; a run killed with
+SIGKILL mid-way and resumed sends no completed request twice and ends equal to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from statcodgen.generate import OUTPUT_COLUMNS
+from statcodgen.journal import Journal
+from statcodgen.testing import OpenAIStubServer
+
+NOTES = Path(__file__).resolve().parents[1] / "notes" / "sample_notes_en.csv"
+SECRET = "sk-test-DO-NOT-LEAK-1234567890"
+
+
+def _responder(body: dict) -> str:
+    """Deterministic answers with the noise real models add (preamble, numbering, a blank line)."""
+    digest = hashlib.sha256(json.dumps(body["messages"], sort_keys=True).encode()).hexdigest()
+    lines = [f"{i}. Activity {digest[:6]} number {i}." for i in range(1, 6)]
+    return "Here are the activities:\n\n" + "\n".join(lines)
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "statcodgen", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, **kw)
+
+
+def _gen_args(base_url: str, out: Path, *extra: str) -> list[str]:
+    return [
+        "generate", "--notes", str(NOTES), "--targets", "B", "O", "T", "U", "--n-per-target", "20",
+        "--lines-per-request", "5", "--backend", "openai", "--base-url", base_url, "--model", "stub-model",
+        "--api-key-env", "STUB_KEY", "--temperature", "0.7", "--out", str(out), *extra,
+    ]
+
+
+def test_offline_generate_cli_is_deterministic(tmp_path: Path) -> None:
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.parquet"
+        proc = _cli("generate", "--notes", str(NOTES), "--targets", "B", "O", "T", "U", "--n-per-target", "40", "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+        outs.append(pd.read_parquet(out))
+    a, b = outs
+    assert list(a.columns) == OUTPUT_COLUMNS
+    assert a["text"].tolist() == b["text"].tolist()
+    assert set(a["label"]) == {"B", "O", "T", "U"}
+    assert (a["generator"] == "offline").all()
+
+
+def test_openai_backend_against_local_server(tmp_path: Path) -> None:
+    out = tmp_path / "gen.parquet"
+    with OpenAIStubServer(responder=_responder) as server:
+        proc = _cli(*_gen_args(server.base_url, out), env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+        received = server.requests
+    bodies = [r.body for r in received]
+    assert all(b["model"] == "stub-model" and b["temperature"] == 0.7 for b in bodies)
+    assert all(r.has_authorization for r in received)
+    notes = pd.read_csv(NOTES)
+    # each planned code's note reached the server: its title, and its exclusions as negatives
+    prompts = "\n".join(m["content"] for b in bodies for m in b["messages"])
+    for title in notes.loc[notes["section"].isin(["B", "O", "T", "U"]), "title"]:
+        assert str(title)[:20] in prompts
+    assert "sand that contains bitumen" in prompts and "06.10" in prompts
+    df = pd.read_parquet(out)
+    assert len(df) == 5 * len(bodies)  # 5 lines per answer, preamble and numbering stripped
+    assert df["text"].str.match(r"^ACTIVITY [0-9A-F]{6} NUMBER \d$").all()
+    assert (df["model"] == "stub-model").all() and df["request_key"].str.len().gt(10).all()
+    rejected = pd.read_parquet(tmp_path / "gen.rejected.parquet")
+    assert rejected["text"].str.contains("Here are").any()
+    # the key never reaches a file
+    for path in tmp_path.iterdir():
+        assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_dry_run_sends_nothing(tmp_path: Path) -> None:
+    with OpenAIStubServer(responder=_responder) as server:
+        proc = _cli(*_gen_args(server.base_url, tmp_path / "g.parquet", "--dry-run"), env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+        assert server.requests == []
+    assert "request" in proc.stdout.lower()
+
+
+def test_fatal_error_stops_early_with_clear_message(tmp_path: Path) -> None:
+    with OpenAIStubServer(responder=_responder, api_key="the-right-key") as server:
+        proc = _cli(*_gen_args(server.base_url, tmp_path / "g.parquet"), env={"STUB_KEY": SECRET})
+        n = len(server.requests)
+    assert proc.returncode == 2
+    assert "401" in proc.stderr and "STUB_KEY" in proc.stderr
+    assert SECRET not in proc.stderr
+    assert n <= 10  # stopped early, not one failed request per planned request
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
+    ref_out, out = tmp_path / "ref" / "gen.parquet", tmp_path / "run" / "gen.parquet"
+    ref_out.parent.mkdir()
+    out.parent.mkdir()
+    with OpenAIStubServer(responder=_responder) as server:
+        proc = _cli(*_gen_args(server.base_url, ref_out), env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+    reference = pd.read_parquet(ref_out)
+
+    with OpenAIStubServer(responder=_responder, latency=0.25, max_concurrency=2) as server:
+        args = [sys.executable, "-m", "statcodgen", *_gen_args(server.base_url, out, "--concurrency", "2")]
+        child = subprocess.Popen(args, env={**os.environ, "STUB_KEY": SECRET}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while len(server.requests) < 6 and time.time() < deadline:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert not out.exists()  # killed before the end
+        with Journal(out.with_suffix(".journal.sqlite")) as j:
+            done_before = set(j.done_keys())
+        assert done_before, "nothing completed before the kill"
+        n_before = len(server.requests)
+        proc = _cli(*_gen_args(server.base_url, out, "--concurrency", "2"), env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+        after = [r.key for r in server.requests[n_before:]]
+        all_keys = Counter(r.key for r in server.requests)
+    assert not done_before & set(after), "a completed request was sent again"
+    assert max(all_keys.values()) <= 2  # only requests in flight at the kill may be sent twice
+    resumed = pd.read_parquet(out)
+    cols = ["text", "code", "label", "request_key"]
+    assert resumed[cols].reset_index(drop=True).equals(reference[cols].reset_index(drop=True))
+
+    # a completed run re-run sends nothing
+    with OpenAIStubServer(responder=_responder) as server:
+        proc = _cli(*_gen_args(server.base_url, out), env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0 and server.requests == []
