@@ -119,7 +119,7 @@ def load_study_inputs(cfg: StudyConfig) -> tuple[pd.DataFrame, Any, Any, pd.Data
 def run_pipeline(cfg: StudyConfig, *, progress: bool = True, echo: Callable[[str], None] = print) -> PipelineResult:
     """Run every stage of the study described by ``cfg``; see the module docstring for resumption."""
     from .coverage import coverage_table, generation_plan
-    from .experiments import run_experiments, simulate_scarcity, split_real, target_summary
+    from .experiments import ExperimentResult, run_experiments, simulate_scarcity, split_real, target_summary
     from .generate import generate
     from .report import StudyResults, summarise, write_report
 
@@ -206,28 +206,51 @@ def run_pipeline(cfg: StudyConfig, *, progress: bool = True, echo: Callable[[str
         from .offline import titles_baseline
 
         synthetic = {"titles": titles_baseline(notes, plan["code"].tolist(), hierarchy=notes_h, target_level=level), **synthetic}
-    exp = run_experiments(
-        train,
-        test,
-        synthetic,
-        seeds=list(cfg.training.seeds),
-        params=cfg.training.params or None,
-        language=language,
-        synthetic_weight=cfg.training.synthetic_weight,
-        full_real=train_full if cfg.training.full_real_ceiling and cfg.training.simulate_scarcity else None,
-        learning_curve=list(cfg.training.learning_curve),
-        curve_variant=cfg.generation.backend,
-        keep_models=True,
-        progress=progress,
-    )
-    exp.metrics_per_label.to_csv(out / "metrics_per_label.csv", index=False)
-    exp.metrics_overall.to_csv(out / "metrics_overall.csv", index=False)
-    exp.auto_coding.to_csv(out / "auto_coding.csv", index=False)
+    train_fp = cfg.fingerprint()
+    main_variant = f"real+{cfg.generation.backend}"
+
+    def train_eval() -> dict[str, pd.DataFrame]:
+        exp = run_experiments(
+            train,
+            test,
+            synthetic,
+            seeds=list(cfg.training.seeds),
+            params=cfg.training.params or None,
+            language=language,
+            synthetic_weight=cfg.training.synthetic_weight,
+            full_real=train_full if cfg.training.full_real_ceiling and cfg.training.simulate_scarcity else None,
+            learning_curve=list(cfg.training.learning_curve),
+            curve_variant=cfg.generation.backend,
+            keep_models=True,
+            progress=progress,
+        )
+        if main_variant in exp.models:
+            exp.models[main_variant].save(out / "model")
+        confusion = pd.concat(
+            [m.rename_axis(index="true", columns="predicted").stack().rename("count").reset_index().assign(variant=v) for v, m in exp.confusion.items()],
+            ignore_index=True,
+        )
+        curve = _curve_for_report(exp, targets)
+        return {
+            "metrics_per_label.parquet": exp.metrics_per_label,
+            "metrics_overall.parquet": exp.metrics_overall,
+            "auto_coding.parquet": exp.auto_coding,
+            "confusion.parquet": confusion,
+            "learning_curve.parquet": curve if curve is not None else pd.DataFrame(columns=["variant", "n_synthetic", "seed", "target_mean_f1", "accuracy"]),
+        }
+
+    files = ["metrics_per_label.parquet", "metrics_overall.parquet", "auto_coding.parquet", "confusion.parquet", "learning_curve.parquet"]
+    t = stages.run("train", train_fp, files, train_eval)
+    confusion = {
+        v: g.pivot_table(index="true", columns="predicted", values="count", aggfunc="sum", fill_value=0)
+        for v, g in t["confusion.parquet"].groupby("variant")
+    }
+    exp = ExperimentResult(t["metrics_per_label.parquet"], t["metrics_overall.parquet"], confusion, t["auto_coding.parquet"])
+    for name in ("metrics_per_label", "metrics_overall", "auto_coding"):
+        t[f"{name}.parquet"].to_csv(out / f"{name}.csv", index=False)
     summary_table = target_summary(exp, targets)
     summary_table.to_csv(out / "targets_summary.csv", index=False)
-    main_variant = f"real+{cfg.generation.backend}"
-    if main_variant in exp.models:
-        exp.models[main_variant].save(out / "model")
+    curve = t["learning_curve.parquet"]
 
     echo("[6/6] writing the report")
     results = StudyResults(
@@ -242,7 +265,7 @@ def run_pipeline(cfg: StudyConfig, *, progress: bool = True, echo: Callable[[str
         diversity=_diversity(generated, clean),
         cleaning=_cleaning_counts(dropped),
         cleaning_samples=_cleaning_samples(dropped),
-        learning_curve=_curve_for_report(exp, targets),
+        learning_curve=curve if len(curve) else None,
         settings=cfg.model_dump(mode="json"),
         costs=_costs(g["generation_stats.parquet"]),
         notes=[],
@@ -333,7 +356,7 @@ def _cleaning_counts(dropped: pd.DataFrame) -> pd.DataFrame:
 def _cleaning_samples(dropped: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     if dropped.empty:
         return pd.DataFrame(columns=["reason", "label", "text", "detail"])
-    sample = dropped.groupby("reason", group_keys=False).apply(lambda g: g.sample(n=min(k, len(g)), random_state=0))
+    sample = dropped.sample(frac=1.0, random_state=0).groupby("reason", sort=True).head(k).sort_values("reason", kind="stable")
     return sample[["reason", "label", "text", "detail"]].reset_index(drop=True)
 
 
