@@ -269,6 +269,8 @@ def generate(
         stats: dict[str, Any] = {"backend": "offline", "lines": len(lines)}
         if shortfall is not None and len(shortfall):
             stats["shortfall"] = pd.DataFrame(shortfall).to_dict("records")
+        lines = lines.copy()
+        lines.attrs = {}  # a DataFrame in attrs breaks pd.concat and parquet; the shortfall is in stats
         return GenerationResult(lines=lines.reset_index(drop=True), stats=stats)
 
     from .journal import Journal
