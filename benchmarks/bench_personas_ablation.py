@@ -66,8 +66,8 @@ class _ScriptedModel:
         self.personas = personas_from_frame(personas)
 
     def _persona(self, prompt: str):  # noqa: ANN202
-        for p in self.personas:
-            if p.id and p.id in prompt:
+        for p in self.personas:  # the prompt carries the persona's own paragraph, not its id
+            if p.to_prompt("en") in prompt:
                 return p
         return None
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import StatcodgenError
+from .errors import ConfigError, StatcodgenError
 
 __all__ = ["main", "build_parser"]
 
@@ -82,6 +82,19 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _endpoints(values: list[str] | None, concurrency: int) -> str | list[dict[str, Any]]:
+    """``--base-url`` values (``URL`` or ``URL@N`` for a per-endpoint concurrency of N) -> LLMConfig.base_url."""
+    if not values:
+        raise ConfigError("--backend openai needs --base-url (an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1).")
+    out = []
+    for v in values:
+        url, _, n = v.rpartition("@") if "@" in v.rsplit("/", 1)[-1] else (v, "", "")
+        if n and not n.isdigit():
+            raise ConfigError(f"--base-url {v!r}: expected URL or URL@N with N a positive integer (the endpoint's concurrency).")
+        out.append({"base_url": url, "concurrency": int(n) if n else concurrency})
+    return out[0]["base_url"] if len(out) == 1 and out[0]["concurrency"] == concurrency else out
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from .classification import Hierarchy
     from .coverage import generation_plan
@@ -91,7 +104,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     h = Hierarchy.from_notes(notes)
     plan = generation_plan(notes, targets=args.targets, n_per_target=args.n_per_target, level=args.level, min_per_code=args.min_per_code, weight=args.weight)
     personas = None
-    if args.personas:
+    if args.persona_file:
+        from .persona_sources import load_personas
+
+        personas = load_personas(args.persona_file)
+    elif args.personas:
         from .personas import sample_personas
 
         personas = sample_personas(args.personas, locale=args.persona_locale, seed=args.seed)
@@ -100,8 +117,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from .llm import LLMConfig
 
         kwargs["llm"] = LLMConfig(
-            base_url=args.base_url, model=args.model, api_key_env=args.api_key_env, concurrency=args.concurrency,
-            temperature=args.temperature, max_cost=args.max_cost,
+            base_url=_endpoints(args.base_url, args.concurrency), model=args.model, api_key_env=args.api_key_env,
+            concurrency=args.concurrency, temperature=args.temperature, max_cost=args.max_cost, adaptive=args.adaptive,
         )
         kwargs["journal_path"] = args.journal or str(Path(args.out).with_suffix(".journal.sqlite"))
     res = generate(
@@ -223,7 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--personas", type=int, default=0, help="condition on N sampled personas")
     g.add_argument("--persona-locale", default="en_GB")
-    g.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    g.add_argument("--persona-file", help="condition on a persona collection (Nemotron-Personas parquet, Persona Hub JSONL, CSV/parquet with a text column)")
+    g.add_argument("--base-url", action="append", metavar="URL[@N]",
+                   help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; repeat for several servers, "
+                        "URL@N caps that server at N requests at once")
+    g.add_argument("--adaptive", action="store_true", help="AIMD concurrency: halve on 429, grow back slowly")
     g.add_argument("--model")
     g.add_argument("--api-key-env", default="OPENAI_API_KEY", help="name of the environment variable holding the key")
     g.add_argument("--concurrency", type=int, default=8)

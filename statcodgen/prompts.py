@@ -38,7 +38,7 @@ __all__ = [
     "available_languages",
 ]
 
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
 LANGUAGES = ("fr", "en", "es")
 _PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 _REF_TAIL = re.compile(r"[,;(]?\s*\b(see|voir|v[ée]ase|cfr|vedi)\b.*$", re.I)
@@ -160,7 +160,13 @@ def _ancestors(code: str, note: Mapping[str, Any], hierarchy: Any) -> list[dict[
     return out
 
 
-def _persona(persona: Any) -> dict[str, Any] | None:
+def _persona(persona: Any, language: str | None = None) -> dict[str, Any] | None:
+    """Persona fields for the templates, plus ``prompt``: the persona's own paragraph
+    (:meth:`statcodgen.personas.Persona.to_prompt`: who declares, personality, writing style) in
+    ``language`` when the persona module has that language, else ``""`` (templates then fall back
+    to the individual fields)."""
+    from .personas import PROMPT_LANGUAGES, Persona
+
     if persona is None:
         return None
     if is_dataclass(persona) and not isinstance(persona, type):
@@ -174,16 +180,35 @@ def _persona(persona: Any) -> dict[str, Any] | None:
                           f"Got {type(persona).__name__} instead.")
     if "id" not in data and "persona_id" in data:
         data["id"] = data["persona_id"]
-    return {k: ("" if data.get(k) is None else data.get(k)) for k in _PERSONA_FIELDS}
+    out: dict[str, Any] = {k: ("" if _missing(data.get(k)) else data.get(k)) for k in _PERSONA_FIELDS}
+    out["prompt"] = ""
+    if language in PROMPT_LANGUAGES:
+        fields = {f: data[f] for f in Persona.__dataclass_fields__ if f in data and not _missing(data[f])}
+        try:
+            out["prompt"] = Persona(**{"id": str(data.get("id", "")), **fields}).to_prompt(language)
+        except (TypeError, ValueError, KeyError):
+            out["prompt"] = ""
+    return out
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def render_context(note: Any, *, n_lines: int = 20, examples: Sequence[str] = (), persona: Any = None,
-                   json_output: bool = False, hierarchy: Any = None, request_index: int = 0) -> dict[str, Any]:
+                   json_output: bool = False, hierarchy: Any = None, request_index: int = 0,
+                   language: str | None = None) -> dict[str, Any]:
     """The variables given to the templates.
 
     ``code, title, includes (list[str]), also_includes (list[str]), excludes (list of {text, codes}),
     ancestors (list of {code, title}, section first), examples (list[str]; empty -> the template's
-    generic example), n_lines, persona (dict of Persona fields or None), json_output, request_index``.
+    generic example), n_lines, persona (dict of Persona fields and ``prompt``, the persona's paragraph
+    in ``language``; or None), json_output, request_index``.
     """
     row = _as_mapping(note)
     if "code" not in row or "title" not in row:
@@ -198,7 +223,7 @@ def render_context(note: Any, *, n_lines: int = 20, examples: Sequence[str] = ()
         "ancestors": _ancestors(code, row, hierarchy),
         "examples": [str(e).strip() for e in examples if str(e).strip()],
         "n_lines": n_lines,
-        "persona": _persona(persona),
+        "persona": _persona(persona, language),
         "json_output": json_output,
         "request_index": request_index,
     }
@@ -223,7 +248,7 @@ def build_messages(note: Any, *, language: str = "fr", n_lines: int = 20, exampl
     check_type("json_output", json_output, bool, func=func)
     check_in("language", language, available_languages(template_dir), func=func)
     ctx = render_context(note, n_lines=n_lines, examples=examples, persona=persona, json_output=json_output,
-                         hierarchy=hierarchy, request_index=request_index)
+                         hierarchy=hierarchy, request_index=request_index, language=language)
     env = _environment(template_dir)
     system_name, user_name = _template_names(language)
     try:

@@ -87,6 +87,40 @@ def test_openai_backend_against_local_server(tmp_path: Path) -> None:
         assert SECRET.encode() not in path.read_bytes(), path
 
 
+def test_personas_reach_every_prompt_and_the_provenance(tmp_path: Path) -> None:
+    from statcodgen.personas import personas_from_frame, sample_personas
+
+    out = tmp_path / "gen.parquet"
+    with OpenAIStubServer(responder=_responder) as server:
+        proc = _cli(*_gen_args(server.base_url, out, "--personas", "7", "--persona-locale", "fr_FR"), env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+        bodies = [r.body for r in server.requests]
+    personas = personas_from_frame(sample_personas(7, locale="fr_FR", seed=0))
+    df = pd.read_parquet(out)
+    assert set(df["persona_id"]) <= {p.id for p in personas} and df["persona_id"].nunique() > 1
+    paragraphs = {p.to_prompt("en"): p.id for p in personas}
+    seen = []
+    for body in bodies:  # every request carries exactly one persona paragraph in its system message
+        hits = [pid for text, pid in paragraphs.items() if text in body["messages"][0]["content"]]
+        assert len(hits) == 1, body["messages"][0]["content"]
+        seen.append(hits[0])
+    assert Counter(seen).keys() == set(df["persona_id"])
+
+
+def test_several_endpoints_from_the_cli(tmp_path: Path) -> None:
+    out = tmp_path / "gen.parquet"
+    with OpenAIStubServer(responder=_responder, latency=0.05) as a, OpenAIStubServer(responder=_responder, latency=0.05) as b:
+        args = _gen_args(a.base_url, out, "--base-url", f"{b.base_url}@3", "--adaptive")
+        proc = _cli(*args, env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+        n_a, n_b = len(a.requests), len(b.requests)
+    df = pd.read_parquet(out)
+    assert n_a > 0 and n_b > 0  # both servers did part of the work
+    assert n_a + n_b == df["request_key"].nunique()  # and no request went to both
+    bad = _cli(*_gen_args("http://127.0.0.1:9/v1@many", out), env={"STUB_KEY": SECRET})
+    assert bad.returncode == 2 and "URL@N" in bad.stderr
+
+
 def test_dry_run_sends_nothing(tmp_path: Path) -> None:
     with OpenAIStubServer(responder=_responder) as server:
         proc = _cli(*_gen_args(server.base_url, tmp_path / "g.parquet", "--dry-run"), env={"STUB_KEY": SECRET})

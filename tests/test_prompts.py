@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, DataFormatError, InputError
-from statcodgen.prompts import available_languages, build_messages, examples_from_real, prompt_id_for
+from statcodgen.prompts import TEMPLATE_VERSION, available_languages, build_messages, examples_from_real, prompt_id_for
 
 # One note row in the load_notes() schema, in our own words.
 NOTE = {
@@ -71,13 +71,19 @@ def test_language_selection(lang: str, marker: str, negative: str) -> None:
 
 
 def test_persona_slot() -> None:
-    from statcodgen.personas import Persona
+    from statcodgen.personas import Persona, personas_from_frame, sample_personas
 
     persona = Persona(id="p7", description="a retired quarry foreman from Wales", occupation="foreman",
                       register="informal", length="short")
     system = build_messages(NOTE, language="en", persona=persona)[0]["content"]
-    assert "a retired quarry foreman from Wales" in system and "informal register" in system
-    assert "short declarations" in system and "Occupation: foreman" in system
+    assert system.count("a retired quarry foreman from Wales") == 1
+    assert persona.to_prompt("en") in system  # the persona's own paragraph fills the slot
+    assert "Write as this person would declare their activity." in system
+    sampled = sample_personas(20, locale="fr_FR", seed=3)
+    row = sampled.iloc[0]
+    fr = build_messages(NOTE, language="fr", persona=personas_from_frame(sampled)[0])[0]["content"]
+    assert f"{int(row['age'])} ans" in fr and row["city"] in fr and "Style d'écriture" in fr
+    assert fr == build_messages(NOTE, language="fr", persona=row)[0]["content"]  # a frame row works too
     plain = build_messages(NOTE, language="en")[0]["content"]
     assert "declarant" not in plain
     as_dict = build_messages(NOTE, language="fr", persona={"persona_id": "x", "description": "une boulangère"})
@@ -124,7 +130,7 @@ def test_broken_user_template_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_prompt_id_is_stable_and_mode_dependent() -> None:
     a = prompt_id_for(language="fr")
-    assert a == prompt_id_for(language="fr") and a.startswith("fr-v1-")
+    assert a == prompt_id_for(language="fr") and a.startswith(f"fr-v{TEMPLATE_VERSION}-")
     assert a != prompt_id_for(language="fr", json_output=True) and a != prompt_id_for(language="en")
 
 
