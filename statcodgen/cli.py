@@ -5,8 +5,11 @@
     statcodgen clean      --in gen.parquet --out clean.parquet [--real-test test.parquet]
     statcodgen diversity  gen.parquet
     statcodgen personas   --n 100 --locale fr_FR --out personas.parquet
+    statcodgen experiment --synthetic offline=clean.parquet --simulate-scarcity B=2 O=2 T=2 U=2
+    statcodgen train      --real train.csv --synthetic clean.parquet --out model/ ; evaluate --model model/ --test test.csv
     statcodgen run        configs/ons_study.toml
-    statcodgen batch-export JOURNAL --requests-from ... / batch-import JOURNAL RESULTS.jsonl
+    statcodgen generate ... --backend openai --batch-export requests.jsonl   (then batch-import, then generate again)
+    statcodgen batch-export JOURNAL --out FILE / batch-import JOURNAL RESULTS.jsonl
 
 Library errors (:class:`~statcodgen.errors.StatcodgenError`) are printed as one line on stderr
 with exit code 2; nothing here holds pipeline logic.
@@ -124,10 +127,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     res = generate(
         notes, plan, backend=args.backend, language=args.language, seed=args.seed, personas=personas,
         lines_per_request=args.lines_per_request, json_output=args.json, hierarchy=h, target_level=args.level,
-        dry_run=args.dry_run, **kwargs,
+        dry_run=args.dry_run, batch_export=args.batch_export, **kwargs,
     )
     if args.dry_run:
         print(res.stats.get("dry_run"))
+        return 0
+    if args.batch_export:
+        b = res.stats["batch_export"]
+        print(f"{b['requests']:,} pending requests written as OpenAI Batch API input: {', '.join(b['files']) or '(none)'}; "
+              f"after `statcodgen batch-import {kwargs['journal_path']} RESULTS.jsonl`, re-run this command without --batch-export")
         return 0
     write_generated(res.lines, args.out)
     if len(res.rejected):
@@ -163,6 +171,122 @@ def cmd_diversity(args: argparse.Namespace) -> int:
     from .diversity import diversity_table
 
     _print(diversity_table(_read_table(args.file), text_col=args.text_column, by=args.by))
+    return 0
+
+
+def _labelled(args: argparse.Namespace, path: str | None) -> tuple[pd.DataFrame, Any]:
+    """Real labelled rows with ``label`` = code aggregated to ``--level``, and the hierarchy used."""
+    from . import datasets
+    from .classification import Hierarchy
+
+    h = Hierarchy.builtin(args.system) if args.system else Hierarchy.from_notes(_notes_from_args(args))
+    if path:
+        real = datasets.load_labelled(path, text_column=args.text_column, code_column=args.code_column, hierarchy=h)
+    else:
+        real = datasets.load_ons_index()
+    real = real.assign(label=h.aggregate(real["code"], args.level).to_numpy())
+    return real, h
+
+
+def _synthetic_sets(values: list[str], h: Any, level: str) -> dict[str, pd.DataFrame]:
+    """``NAME=FILE`` (or ``FILE``: name = file stem) -> generated lines with ``label`` at ``level``."""
+    from .generate import load_generated
+
+    sets = {}
+    for v in values or []:
+        name, _, path = v.rpartition("=") if "=" in v else (Path(v).stem, "", v)
+        df = load_generated(path)
+        sets[name] = df.assign(label=h.aggregate(df["code"], level).to_numpy())
+    return sets
+
+
+def _params(args: argparse.Namespace) -> Any:
+    from .train import FastTextParams
+
+    overrides: dict[str, Any] = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: expected NAME=VALUE, e.g. --set epoch=30.")
+        overrides[key] = _number(value)
+    if args.params == "insee":
+        return FastTextParams.insee(**overrides)
+    if args.params == "benchmark":
+        return FastTextParams.benchmark(**overrides)
+    return FastTextParams(**overrides)
+
+
+def _number(value: str) -> int | float | str:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from .experiments import run_experiments, simulate_scarcity, split_real, target_summary
+
+    real, h = _labelled(args, args.real)
+    train, test = split_real(real, test_size=args.test_size, seed=args.split_seed)
+    keep = _scarcity(args.simulate_scarcity)
+    scarce = simulate_scarcity(train, keep, seed=args.split_seed) if keep else train
+    res = run_experiments(
+        scarce, test, _synthetic_sets(args.synthetic, h, args.level), seeds=args.seeds, params=_params(args),
+        language=args.language, synthetic_weight=args.synthetic_weight, full_real=train if keep else None,
+    )
+    targets = list(keep) or sorted(real["label"].unique())
+    summary = target_summary(res, targets)
+    _print(summary)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        res.metrics_per_label.to_csv(out / "metrics_per_label.csv", index=False)
+        res.metrics_overall.to_csv(out / "metrics_overall.csv", index=False)
+        summary.to_csv(out / "summary.csv", index=False)
+        print(f"tidy metrics (real test data only) -> {out}")
+    return 0
+
+
+def _scarcity(values: list[str] | None) -> dict[str, int]:
+    keep = {}
+    for item in values or []:
+        label, sep, k = item.partition("=")
+        if not sep or not k.isdigit():
+            raise ConfigError(f"--simulate-scarcity {item!r}: expected LABEL=K with K a whole number, e.g. B=2.")
+        keep[label] = int(k)
+    return keep
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import FastTextClassifier
+
+    real, h = _labelled(args, args.real)
+    texts, labels = real["text"].astype(str).tolist(), real["label"].astype(str).tolist()
+    weights = None
+    for df in _synthetic_sets(args.synthetic, h, args.level).values():
+        weights = (weights or [1] * len(texts)) + [args.synthetic_weight] * len(df)
+        texts += df["text"].astype(str).tolist()
+        labels += df["label"].astype(str).tolist()
+    clf = FastTextClassifier(_params(args), language=args.language).fit(texts, labels, weights=weights)
+    folder = clf.save(args.out)
+    print(f"fastText trained on {len(texts):,} rows ({len(set(labels))} {args.level} labels) -> {folder}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+    from .train import FastTextClassifier
+
+    clf = FastTextClassifier.load(args.model)
+    test, _ = _labelled(args, args.test)
+    res = evaluate(test["label"].astype(str).tolist(), clf.predict(test["text"].astype(str).tolist(), k=3))
+    _print(res.overall)
+    _print(res.per_label.sort_values("support"))
+    if args.out:
+        res.per_label.to_csv(args.out, index=False)
+        print(f"per-label metrics -> {args.out}")
     return 0
 
 
@@ -254,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="ask for a JSON list (falls back to lines)")
     g.add_argument("--journal", help="SQLite journal (default: next to --out)")
     g.add_argument("--dry-run", action="store_true", help="print requests, tokens and cost estimate; send nothing")
+    g.add_argument("--batch-export", metavar="JSONL", help="write the requests as OpenAI Batch API input instead of sending them")
     g.add_argument("--out", required=True, help="output .parquet or .csv")
     g.set_defaults(func=cmd_generate)
 
@@ -284,6 +409,45 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--seed", type=int, default=0)
     pe.add_argument("--out")
     pe.set_defaults(func=cmd_personas)
+
+    def data_args(q: argparse.ArgumentParser) -> None:
+        _add_notes_args(q)
+        q.add_argument("--text-column", default="text")
+        q.add_argument("--code-column", default="code")
+        q.add_argument("--system", help="built-in classification of the codes (nace_rev2, nace_rev21, naf_rev2, naf2025); default: from the notes")
+        q.add_argument("--level", default="section", help="level the classifier predicts (default section)")
+        q.add_argument("--language", default="en", help="language of the texts (preprocessing)")
+
+    def model_args(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--synthetic", nargs="*", default=[], metavar="[NAME=]FILE", help="generated-lines files (generate/clean output)")
+        q.add_argument("--synthetic-weight", type=int, default=1, help="oversampling factor of synthetic rows")
+        q.add_argument("--params", choices=["default", "benchmark", "insee"], default="default", help="fastText settings")
+        q.add_argument("--set", nargs="*", metavar="NAME=VALUE", help="override one fastText setting, e.g. epoch=30")
+
+    ex = sub.add_parser("experiment", help="train and evaluate real-only vs real+synthetic side by side (real test data only)")
+    data_args(ex)
+    model_args(ex)
+    ex.add_argument("--real", help="labelled real data (csv/parquet/xlsx); default: the ONS UK SIC index")
+    ex.add_argument("--simulate-scarcity", nargs="*", metavar="LABEL=K", help="keep only K real training rows of LABEL")
+    ex.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ex.add_argument("--test-size", type=float, default=0.2)
+    ex.add_argument("--split-seed", type=int, default=0)
+    ex.add_argument("--out", help="folder for the tidy metric tables")
+    ex.set_defaults(func=cmd_experiment)
+
+    tr = sub.add_parser("train", help="train a fastText classifier on real (+ synthetic) data and save it")
+    data_args(tr)
+    model_args(tr)
+    tr.add_argument("--real", help="labelled real data (csv/parquet/xlsx); default: the ONS UK SIC index")
+    tr.add_argument("--out", required=True, help="model folder")
+    tr.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate a saved classifier on real labelled test data")
+    data_args(ev)
+    ev.add_argument("--model", required=True, help="model folder written by `train`")
+    ev.add_argument("--test", help="labelled real test data; default: the ONS UK SIC index")
+    ev.add_argument("--out", help="per-label metrics CSV")
+    ev.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("run", help="run a whole study from a TOML config (resumes after interruption)")
     r.add_argument("config")

@@ -162,6 +162,13 @@ class StudyConfig(_Strict):
     def _llm_needed(self) -> "StudyConfig":
         if self.generation.backend == "openai" and not self.llm:
             raise ValueError("generation.backend = 'openai' needs an [llm] section (base_url, model, api_key_env)")
+        if self.llm:
+            from .llm import LLMConfig
+
+            try:  # validated now, not after the first stages have run
+                LLMConfig(**self.llm)
+            except ConfigError as exc:
+                raise ValueError(f"[llm]: {exc}") from None
         return self
 
     def fingerprint(self, *parts: str) -> str:

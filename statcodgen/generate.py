@@ -245,6 +245,7 @@ def generate(
     hierarchy: Any = None,
     target_level: str = "section",
     dry_run: bool = False,
+    batch_export: str | Path | None = None,
     progress: bool = True,
 ) -> GenerationResult:
     """Generate synthetic lines for every code of ``plan``.
@@ -252,7 +253,11 @@ def generate(
     ``backend="offline"`` (default) needs no LLM. ``backend="openai"`` needs ``llm`` (an
     ``llm.LLMConfig``) and ``journal_path`` (SQLite file; re-running with the same path resumes
     and never re-sends a completed request). ``dry_run=True`` returns the request count and the
-    token/cost estimate in ``stats`` and sends nothing.
+    token/cost estimate in ``stats`` and sends nothing. ``batch_export="requests.jsonl"`` records
+    the requests in the journal and writes the pending ones as OpenAI Batch API input instead of
+    sending them (``stats["batch_export"]``: files and count); once the results are imported
+    (:func:`statcodgen.batch.import_batch_results`), the same call without ``batch_export`` returns
+    the lines and sends only what is still missing.
     """
     check_in("backend", backend, BACKENDS, func="generate")
     for col in ("target", "code", "n_samples"):
@@ -300,6 +305,19 @@ def generate(
         estimate = llm_dry_run(requests, config=llm)
         return GenerationResult(lines=pd.DataFrame(columns=OUTPUT_COLUMNS), stats={"backend": "openai", "dry_run": estimate})
     journal = Journal(journal_path)
+    if batch_export is not None:
+        from .batch import batch_paths, export_batch
+        from .llm import register_requests
+
+        try:
+            pending = register_requests(requests, config=llm, journal=journal)
+            n = export_batch(journal, batch_export)
+        finally:
+            journal.close()
+        files = [str(f) for f in batch_paths(batch_export, n)] if n else []
+        return GenerationResult(lines=pd.DataFrame(columns=OUTPUT_COLUMNS),
+                                stats={"backend": "openai", "requests": len(requests), "pending": pending,
+                                       "batch_export": {"requests": n, "files": files}})
     try:
         stats = run_requests(requests, config=llm, journal=journal, progress=progress, parser=_parser(True, llm.json_output))
         lines, rejected = lines_from_journal(

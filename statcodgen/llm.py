@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: the run path must start fast
 
 __all__ = [
     "Endpoint", "Prices", "LLMConfig", "Request", "make_request", "RunStats",
-    "run_requests", "run_requests_async", "dry_run", "DryRunSummary",
+    "run_requests", "run_requests_async", "register_requests", "dry_run", "DryRunSummary",
 ]
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -437,6 +437,17 @@ def _default_parser(config: LLMConfig) -> Callable[[str, Request], ParseResult]:
         return format_output(content, json_expected=config.json_output)
 
     return parse
+
+
+def register_requests(requests: Iterable[Request], *, config: LLMConfig, journal: Journal) -> int:
+    """Record ``requests`` as pending in ``journal`` with the exact body a run would send, and send
+    nothing (for :func:`statcodgen.batch.export_batch`). Known keys are left as they are.
+    Returns the number of requests not done yet."""
+    reqs = list({r.key: r for r in requests}.values())
+    run = _Run(config, journal, _default_parser(config), "")
+    journal.add_pending((r.key, run.body(r), r.metadata) for r in reqs)
+    done = journal.done_keys()
+    return sum(r.key not in done for r in reqs)
 
 
 async def run_requests_async(

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from statcodgen.cli import build_parser
@@ -62,3 +63,50 @@ def test_diversity_and_personas_commands(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "unique_share" in proc.stdout and "ALL" in proc.stdout
     proc = _cli("personas", "--n", "5", "--locale", "en_GB")
     assert proc.returncode == 0 and "business_context" in proc.stdout
+
+
+# Our own small labelled data (NACE Rev. 2 classes of notes/sample_notes_en.csv): a few wordings
+# per class, combined with qualifiers so that fastText has something to learn.
+_OWN = {
+    "10.71": ["bakery", "bread baking", "baker of bread and cakes", "fresh pastry making", "artisan baker"],
+    "56.10": ["restaurant", "cafe serving meals", "takeaway food shop", "fish and chip shop", "dining room service"],
+    "84.11": ["town council", "local government office", "municipal administration", "county council services", "civic office"],
+    "08.11": ["granite quarry", "slate quarrying", "limestone extraction", "chalk pit", "building stone quarrying"],
+}
+_QUALIFIERS = ["", " ltd", " services", " and shop", " in the village", " family business", " open daily", " small firm"]
+
+
+def _own_labelled(path: Path, seed: int) -> Path:
+    import random
+
+    rng = random.Random(seed)
+    rows = [(rng.choice(texts) + rng.choice(_QUALIFIERS), code) for code, texts in _OWN.items() for _ in range(40)]
+    path.write_text("activity,sic\n" + "\n".join(f"{t},{c}" for t, c in rows) + "\n")
+    return path
+
+
+def test_experiment_train_evaluate_commands(tmp_path: Path) -> None:
+    notes = str(Path(__file__).resolve().parents[1] / "notes" / "sample_notes_en.csv")
+    real = _own_labelled(tmp_path / "real.csv", 0)
+    test = _own_labelled(tmp_path / "test.csv", 1)
+    syn = tmp_path / "syn.parquet"
+    assert _cli("generate", "--notes", notes, "--targets", "B", "T", "U", "--n-per-target", "60", "--out", str(syn)).returncode == 0
+    data = ["--notes", notes, "--text-column", "activity", "--code-column", "sic", "--set", "epoch=20", "minCount=1"]
+    proc = _cli("experiment", *data, "--real", str(real), "--synthetic", f"offline={syn}", "--simulate-scarcity", "B=1",
+                "--seeds", "0", "1", "--out", str(tmp_path / "exp"))
+    assert proc.returncode == 0, proc.stderr
+    summary = pd.read_csv(tmp_path / "exp" / "summary.csv")
+    assert list(summary.iloc[:, 0]) == ["real_only", "real+offline", "full_real"]
+    overall = pd.read_csv(tmp_path / "exp" / "metrics_overall.csv")
+    assert set(overall["seed"]) == {0, 1} and overall["accuracy"].between(0, 1).all()
+    model = tmp_path / "model"
+    proc = _cli("train", *data, "--real", str(real), "--synthetic", str(syn), "--synthetic-weight", "2", "--out", str(model))
+    assert proc.returncode == 0, proc.stderr
+    assert (model / "model.bin").is_file() and "labels" in proc.stdout
+    proc = _cli("evaluate", "--notes", notes, "--text-column", "activity", "--code-column", "sic", "--model", str(model),
+                "--test", str(test), "--out", str(tmp_path / "per_label.csv"))
+    assert proc.returncode == 0, proc.stderr
+    per_label = pd.read_csv(tmp_path / "per_label.csv")
+    assert {"C", "I", "O", "B"} <= set(per_label["label"]) and (per_label.loc[per_label["label"] == "C", "f1"] > 0.8).all()
+    bad = _cli("experiment", *data, "--real", str(real), "--simulate-scarcity", "B:1")
+    assert bad.returncode == 2 and "LABEL=K" in bad.stderr

@@ -121,6 +121,34 @@ def test_several_endpoints_from_the_cli(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "URL@N" in bad.stderr
 
 
+def test_batch_api_round_trip_from_the_cli(tmp_path: Path) -> None:
+    """generate --batch-export -> (the Batch API, played here from the exported file) -> batch-import
+    -> generate again: nothing is sent, the lines come from the imported results."""
+    out, jsonl, results = tmp_path / "gen.parquet", tmp_path / "requests.jsonl", tmp_path / "results.jsonl"
+    with OpenAIStubServer(responder=_responder) as server:
+        proc = _cli(*_gen_args(server.base_url, out, "--batch-export", str(jsonl)), env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+        assert server.requests == [] and not out.exists()
+        exported = [json.loads(line) for line in jsonl.read_text().splitlines()]
+        assert exported and all(e["url"] == "/v1/chat/completions" and e["body"]["model"] == "stub-model" for e in exported)
+        with results.open("w") as f:  # the documented output format, one line per request
+            for i, e in enumerate(exported):
+                body = {"id": f"c{i}", "object": "chat.completion", "model": "stub-model",
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": _responder(e["body"])}}],
+                        "usage": {"prompt_tokens": 100, "completion_tokens": 30, "total_tokens": 130}}
+                f.write(json.dumps({"id": f"b{i}", "custom_id": e["custom_id"], "error": None,
+                                    "response": {"status_code": 200, "request_id": f"r{i}", "body": body}}) + "\n")
+        journal = out.with_suffix(".journal.sqlite")
+        assert _cli("batch-import", str(journal), str(results)).returncode == 0
+        proc = _cli(*_gen_args(server.base_url, out), env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+        assert server.requests == []  # everything came from the batch results
+    df = pd.read_parquet(out)
+    assert len(df) == 5 * len(exported) and df["text"].str.match(r"^ACTIVITY [0-9A-F]{6} NUMBER \d$").all()
+    assert set(df["request_key"]) == {e["custom_id"] for e in exported}
+
+
 def test_dry_run_sends_nothing(tmp_path: Path) -> None:
     with OpenAIStubServer(responder=_responder) as server:
         proc = _cli(*_gen_args(server.base_url, tmp_path / "g.parquet", "--dry-run"), env={"STUB_KEY": SECRET})
