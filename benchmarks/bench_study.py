@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import shutil
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def main() -> None:
     ap.add_argument("--config", default=str(ROOT / "configs" / "ons_study.toml"))
     ap.add_argument("--seeds", type=int, nargs="+")
     ap.add_argument("--out", default=str(ROOT / "runs" / "bench_study"))
+    ap.add_argument("--resume", action="store_true", help="reuse the stages already in --out (default: start afresh, so the time is a full run)")
     ap.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / "ons_study.md"))
     args = ap.parse_args()
     cfg = load_config(args.config)
@@ -33,6 +35,8 @@ def main() -> None:
     if args.seeds:
         update["training"] = cfg.training.model_copy(update={"seeds": args.seeds})
     cfg = cfg.model_copy(update=update)
+    if not args.resume and Path(args.out).exists():
+        shutil.rmtree(args.out)
     t0 = time.perf_counter()
     res = run_pipeline(cfg)
     elapsed = time.perf_counter() - t0
@@ -49,7 +53,7 @@ def main() -> None:
         "# ONS study: sections B, O, T, U reduced to 2 real training rows",
         "",
         f"Command: `.venv/bin/python benchmarks/bench_study.py` (config `{Path(args.config).name}`, seeds {list(cfg.training.seeds)}).",
-        f"Machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}; whole study {elapsed:.0f} s.",
+        f"Machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}; whole study {elapsed:.0f} s{' (resumed)' if args.resume else ', from scratch'}.",
         "Test data: the real ONS index test part only (20 %, stratified, split seed 0). Mean ± std over training seeds.",
         "",
         *lines,

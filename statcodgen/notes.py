@@ -264,7 +264,11 @@ def _read_table(path: Path, *, sheet: str | int | None, encoding: str | None, er
             raise error("no such sheet.", file=path, sheet=sheet, expected=f"one of the sheets {names}")
         else:
             sheet_name = sheet
-        df = pd.read_excel(book, sheet_name=sheet_name, dtype=str, keep_default_na=False, na_values=[])
+        try:
+            df = pd.read_excel(book, sheet_name=sheet_name, dtype=str, keep_default_na=False, na_values=[])
+        except Exception as exc:  # damaged sheet XML, bad shared strings, ...
+            raise error(f"cannot read the sheet ({exc.__class__.__name__}: {exc}).", file=path, sheet=sheet_name,
+                        expected="a valid .xlsx sheet with a header row") from None
     elif suffix in _TEXT:
         data = path.read_bytes()
         enc = encoding or "utf-8-sig"
@@ -286,7 +290,11 @@ def _read_table(path: Path, *, sheet: str | int | None, encoding: str | None, er
         except pd.errors.ParserError as exc:
             raise error(f"cannot parse the CSV ({exc}).", file=path, expected=f"a {sep!r}-separated table") from None
     elif suffix == ".parquet":
-        df = pd.read_parquet(path)
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise error(f"cannot read the parquet file ({exc.__class__.__name__}: {exc}).", file=path,
+                        expected="a valid .parquet file") from None
         df = df.astype(object).where(df.notna(), "").astype(str)
     else:
         raise error(f"unsupported file type {suffix!r}.", file=path, expected="a .xlsx, .csv, .tsv or .parquet file")

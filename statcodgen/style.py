@@ -80,11 +80,14 @@ ABBREVIATIONS: dict[str, dict[str, str]] = {
     },
 }
 
+# Client types that say who buys, never what the activity is: "FOR HOUSEHOLDS", "FOR LOCAL
+# COUNCILS", "A DOMICILE" were dropped because they are themselves coding signals (sections T, O,
+# home services): appended to a line of another class they taught the classifier the wrong label
+# (measured: benchmarks/results/personas_ablation.md).
 _CLIENTS = {
-    "fr": ["POUR PARTICULIERS", "POUR PROFESSIONNELS", "AUPRES DES ENTREPRISES", "POUR COLLECTIVITES",
-           "A DOMICILE"],
-    "en": ["FOR BUSINESSES", "FOR PRIVATE CUSTOMERS", "FOR HOUSEHOLDS", "TO THE TRADE", "FOR LOCAL COUNCILS"],
-    "es": ["PARA PARTICULARES", "PARA EMPRESAS", "A DOMICILIO", "PARA COMUNIDADES DE VECINOS"],
+    "fr": ["POUR PARTICULIERS", "POUR PROFESSIONNELS", "AUPRES DES ENTREPRISES"],
+    "en": ["FOR BUSINESSES", "FOR PRIVATE CUSTOMERS", "TO THE TRADE"],
+    "es": ["PARA PARTICULARES", "PARA EMPRESAS"],
 }
 _PLACE = {"fr": "A {city}", "en": "IN {city}", "es": "EN {city}"}
 _VERBOSE = {
@@ -100,15 +103,13 @@ _FORMAL = {
     "en": ["PROVISION OF {x}", "OPERATION OF {x}", "ACTIVITIES OF {x}"],
     "es": ["EXPLOTACION DE {x}", "ACTIVIDAD DE {x}", "PRESTACION DE {x}"],
 }
-_CONTEXT_PREFIX = {
-    "association": {"fr": "ASSOCIATION : {x}", "en": "CHARITY: {x}", "es": "ASOCIACION: {x}"},
-    "public_body": {"fr": "SERVICE PUBLIC : {x}", "en": "PUBLIC SERVICE: {x}", "es": "SERVICIO PUBLICO: {x}"},
-    "household_employer": {"fr": "PARTICULIER EMPLOYEUR : {x}", "en": "HOUSEHOLD EMPLOYER: {x}",
-                           "es": "HOGAR EMPLEADOR: {x}"},
-}
+# Business-context prefixes ("HOUSEHOLD EMPLOYER:", "PUBLIC SERVICE:", "CHARITY:") are not used:
+# each is a coding signal of its own (sections T, O, S) whatever the line that follows.
+_CONTEXT_PREFIX: dict[str, dict[str, str]] = {}
 _CONNECTORS = {"ET", "AND", "Y", ","}
 _TAIL_WORDS = {"DE", "DES", "DU", "D'", "LA", "LE", "LES", "ET", "EN", "A", "AU", "AUX", "POUR", "OF", "THE",
-               "AND", "FOR", "TO", "IN", "ON", "WITH", "DEL", "EL", "LOS", "LAS", "PARA", "Y", "E", "&", "-", ":"}
+               "AND", "FOR", "TO", "IN", "ON", "WITH", "BY", "PAR", "POR", "DEL", "EL", "LOS", "LAS", "PARA", "Y", "E",
+               "&", "-", ":"}
 _ROWS = {"azerty": ["AZERTYUIOP", "QSDFGHJKLM", "WXCVBN"], "qwerty": ["QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM"]}
 
 
@@ -201,6 +202,9 @@ def truncate(text: str, max_words: int) -> str:
 
 
 def _trim_connectors(text: str) -> str:
+    """Drop connectors left dangling at either end and an unclosed parenthesis ("X (PRIVATE" -> "X PRIVATE")."""
+    if text.count("(") != text.count(")"):
+        text = text.replace("(", " ").replace(")", " ")
     words = text.split()
     while len(words) > 1 and _key(words[-1]) in _TAIL_WORDS | {""}:
         words.pop()
