@@ -3,7 +3,7 @@
 Part A, offline generator (the embedded default): NACE Rev. 2 notes, sections B, O, T, U,
 with and without 500 sampled en_GB personas driving the style transforms. Diversity side by side
 (share of unique lines, distinct-1/2/3, mean MinHash Jaccard) and the ONS measure (mean F1 over
-B, O, T, U with 2 real training rows each; 3 seeds).
+B, O, T, U with 2 real training rows each; 5 seeds).
 
 Part B, scripted local LLM server (OpenAIStubServer on 127.0.0.1): the server is NOT a language
 model. Its scripted answer imitates the mode collapse the seed's LLM showed (it returns the note's
@@ -12,7 +12,7 @@ rewrites the lines the way that persona writes (statcodgen.style). This part che
 (persona in every prompt, persona id in the provenance) and measures what conditioning does to
 diversity under mode collapse; it says nothing about a real model's quality.
 
-    .venv/bin/python benchmarks/bench_personas_ablation.py [--n-per-target 800] [--seeds 0 1 2]
+    .venv/bin/python benchmarks/bench_personas_ablation.py [--n-per-target 800] [--seeds 0 1 2 3 4]
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-per-target", type=int, default=800)
     ap.add_argument("--llm-n-per-target", type=int, default=300)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     args = ap.parse_args()
     t0 = time.perf_counter()
     data = ons_measure_data()
@@ -118,15 +118,17 @@ def main() -> None:
     elapsed = time.perf_counter() - t0
 
     def cols(df: pd.DataFrame) -> pd.DataFrame:
-        keep = ["variant", "target_mean_f1_mean", "target_mean_f1_std", "accuracy_mean", "accuracy_std"]
-        return df[keep]
+        keep = ["variant", *(f"{t}_mean" for t in TARGETS), "target_mean_f1_mean", "target_mean_f1_std",
+                "accuracy_mean", "accuracy_std"]
+        return df[[c for c in keep if c in df.columns]]
 
     md = [
         "# Persona ablation (offline generator and scripted local LLM server)",
         "",
         f"Command: `.venv/bin/python benchmarks/bench_personas_ablation.py` — machine: {machine()}; {elapsed:.0f} s.",
         "Same number of lines with and without personas (subsampled per label). F1: ONS measure, sections B, O, T, U "
-        f"with 2 real training rows, seeds {args.seeds}, real test data only.",
+        f"with 2 real training rows, seeds {args.seeds}, real test data only. The test part holds 34 B, 23 O, 3 T "
+        "and 4 U rows: one test row more or less in T moves its F1 by about 0.14 and the B/O/T/U mean by 0.035.",
         "",
         "## A. Offline generator",
         "",
