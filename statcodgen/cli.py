@@ -65,16 +65,9 @@ def _add_notes_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from . import datasets
-    from .classification import Hierarchy
     from .coverage import coverage_table, find_gaps, format_table
 
-    notes = _notes_from_args(args)
-    h = Hierarchy.builtin(args.system) if args.system else Hierarchy.from_notes(notes)
-    if args.real:
-        real = datasets.load_labelled(args.real, text_column=args.text_column, code_column=args.code_column, hierarchy=h)
-    else:
-        real = datasets.load_ons_index()
+    real, h = _real(args, args.real)
     table = coverage_table(real, h, level=args.level)
     print(f"Real rows per {args.level} ({len(real):,} rows)")
     print(format_table(table))
@@ -91,7 +84,9 @@ def _endpoints(values: list[str] | None, concurrency: int) -> str | list[dict[st
         raise ConfigError("--backend openai needs --base-url (an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1).")
     out = []
     for v in values:
-        url, _, n = v.rpartition("@") if "@" in v.rsplit("/", 1)[-1] else (v, "", "")
+        url, _, n = v.rpartition("@")
+        if "/" in n:  # the "@" belongs to the URL itself (user@host), not a concurrency suffix
+            url, n = v, ""
         if n and not n.isdigit():
             raise ConfigError(f"--base-url {v!r}: expected URL or URL@N with N a positive integer (the endpoint's concurrency).")
         out.append({"base_url": url, "concurrency": int(n) if n else concurrency})
@@ -174,8 +169,8 @@ def cmd_diversity(args: argparse.Namespace) -> int:
     return 0
 
 
-def _labelled(args: argparse.Namespace, path: str | None) -> tuple[pd.DataFrame, Any]:
-    """Real labelled rows with ``label`` = code aggregated to ``--level``, and the hierarchy used."""
+def _real(args: argparse.Namespace, path: str | None) -> tuple[pd.DataFrame, Any]:
+    """Real labelled rows (``path``, or the ONS index) and the hierarchy (``--system`` or the notes)."""
     from . import datasets
     from .classification import Hierarchy
 
@@ -184,8 +179,13 @@ def _labelled(args: argparse.Namespace, path: str | None) -> tuple[pd.DataFrame,
         real = datasets.load_labelled(path, text_column=args.text_column, code_column=args.code_column, hierarchy=h)
     else:
         real = datasets.load_ons_index()
-    real = real.assign(label=h.aggregate(real["code"], args.level).to_numpy())
     return real, h
+
+
+def _labelled(args: argparse.Namespace, path: str | None) -> tuple[pd.DataFrame, Any]:
+    """:func:`_real` with ``label`` = code aggregated to ``--level``."""
+    real, h = _real(args, path)
+    return real.assign(label=h.aggregate(real["code"], args.level).to_numpy()), h
 
 
 def _synthetic_sets(values: list[str], h: Any, level: str) -> dict[str, pd.DataFrame]:
@@ -260,15 +260,12 @@ def _scarcity(values: list[str] | None) -> dict[str, int]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from .experiments import training_set
     from .train import FastTextClassifier
 
     real, h = _labelled(args, args.real)
-    texts, labels = real["text"].astype(str).tolist(), real["label"].astype(str).tolist()
-    weights = None
-    for df in _synthetic_sets(args.synthetic, h, args.level).values():
-        weights = (weights or [1] * len(texts)) + [args.synthetic_weight] * len(df)
-        texts += df["text"].astype(str).tolist()
-        labels += df["label"].astype(str).tolist()
+    sets = list(_synthetic_sets(args.synthetic, h, args.level).values())
+    texts, labels, weights = training_set(real, pd.concat(sets) if sets else None, synthetic_weight=args.synthetic_weight)
     clf = FastTextClassifier(_params(args), language=args.language).fit(texts, labels, weights=weights)
     folder = clf.save(args.out)
     print(f"fastText trained on {len(texts):,} rows ({len(set(labels))} {args.level} labels) -> {folder}")

@@ -93,6 +93,23 @@ def drop_test_leaks(synthetic: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.Dat
     return synthetic[~mask.to_numpy()], int(mask.sum())
 
 
+def training_set(
+    real: pd.DataFrame, synthetic: pd.DataFrame | None = None, *, synthetic_weight: int = 1
+) -> tuple[list[str], list[str], list[int] | None]:
+    """(texts, labels, weights) for fastText: the real rows, then the synthetic rows.
+
+    Both frames need ``text, label``. ``weights`` is None unless ``synthetic_weight > 1``, in
+    which case real rows weigh 1 and synthetic rows ``synthetic_weight`` (oversampling factor).
+    """
+    check_int("synthetic_weight", synthetic_weight, 1, func="training_set")
+    texts = real["text"].astype(str).tolist()
+    labels = real["label"].astype(str).tolist()
+    if synthetic is None or not len(synthetic):
+        return texts, labels, None
+    weights = [1] * len(texts) + [synthetic_weight] * len(synthetic) if synthetic_weight > 1 else None
+    return texts + synthetic["text"].astype(str).tolist(), labels + synthetic["label"].astype(str).tolist(), weights
+
+
 def _fit_predict(
     train_texts: list[str],
     train_labels: list[str],
@@ -165,18 +182,10 @@ def run_experiments(
     confusion: dict[str, pd.DataFrame] = {}
     models: dict[str, Any] = {}
     for variant, train, syn, seed, frac in tqdm(jobs, desc="train/evaluate", disable=not progress):
-        texts = train["text"].astype(str).tolist()
-        ys = train["label"].astype(str).tolist()
-        weights: list[int] | None = None
-        n_syn = 0
-        if syn is not None and len(syn):
-            if frac is not None:
-                syn = syn.sample(frac=min(frac, 1.0), random_state=seed)
-            n_syn = len(syn)
-            texts += syn["text"].astype(str).tolist()
-            ys += syn["label"].astype(str).tolist()
-            if synthetic_weight > 1:
-                weights = [1] * len(train) + [synthetic_weight] * n_syn
+        if syn is not None and len(syn) and frac is not None:
+            syn = syn.sample(frac=min(frac, 1.0), random_state=seed)
+        n_syn = 0 if syn is None else len(syn)
+        texts, ys, weights = training_set(train, syn, synthetic_weight=synthetic_weight)
         clf, pred = _fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed)
         res = evaluate(y_true, pred, labels=labels)
         if frac is not None:

@@ -444,10 +444,14 @@ def register_requests(requests: Iterable[Request], *, config: LLMConfig, journal
     nothing (for :func:`statcodgen.batch.export_batch`). Known keys are left as they are.
     Returns the number of requests not done yet."""
     reqs = list({r.key: r for r in requests}.values())
-    run = _Run(config, journal, _default_parser(config), "")
-    journal.add_pending((r.key, run.body(r), r.metadata) for r in reqs)
-    done = journal.done_keys()
-    return sum(r.key not in done for r in reqs)
+    return len(_register(_Run(config, journal, _default_parser(config), ""), reqs))
+
+
+def _register(run: _Run, reqs: list[Request]) -> list[Request]:
+    """Record ``reqs`` as pending (with the body ``run`` would send); return those not done yet."""
+    run.journal.add_pending((r.key, run.body(r), r.metadata) for r in reqs)
+    done = run.journal.done_keys()
+    return [r for r in reqs if r.key not in done]
 
 
 async def run_requests_async(
@@ -474,9 +478,7 @@ async def run_requests_async(
     key = config.api_key()
     run = _Run(config, journal, parser or _default_parser(config), key)
     run.stats.requests = len(reqs)
-    journal.add_pending((r.key, run.body(r), r.metadata) for r in reqs)
-    done = journal.done_keys()
-    todo = [r for r in reqs if r.key not in done]
+    todo = _register(run, reqs)
     run.stats.cached = len(reqs) - len(todo)
     if not todo:
         run.stats.elapsed = time.perf_counter() - t0

@@ -165,7 +165,7 @@ def _persona(persona: Any, language: str | None = None) -> dict[str, Any] | None
     (:meth:`statcodgen.personas.Persona.to_prompt`: who declares, personality, writing style) in
     ``language`` when the persona module has that language, else ``""`` (templates then fall back
     to the individual fields)."""
-    from .personas import PROMPT_LANGUAGES, Persona
+    from .personas import PROMPT_LANGUAGES, Persona, personas_from_frame
 
     if persona is None:
         return None
@@ -183,10 +183,11 @@ def _persona(persona: Any, language: str | None = None) -> dict[str, Any] | None
     out: dict[str, Any] = {k: ("" if _missing(data.get(k)) else data.get(k)) for k in _PERSONA_FIELDS}
     out["prompt"] = ""
     if language in PROMPT_LANGUAGES:
-        fields = {f: data[f] for f in Persona.__dataclass_fields__ if f in data and not _missing(data[f])}
         try:
-            out["prompt"] = Persona(**{"id": str(data.get("id", "")), **fields}).to_prompt(language)
-        except (TypeError, ValueError, KeyError):
+            person = persona if isinstance(persona, Persona) else \
+                personas_from_frame(pd.DataFrame([{**data, "persona_id": str(data.get("id", ""))}]))[0]
+            out["prompt"] = person.to_prompt(language)
+        except DataFormatError:  # a field the persona model cannot read: the individual fields still fill the slot
             out["prompt"] = ""
     return out
 

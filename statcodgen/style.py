@@ -2,7 +2,7 @@
 
 :func:`apply_style` chains, with rates and probabilities taken from the persona's writing style
 (:class:`statcodgen.personas.Persona` fields ``length``, ``register``, ``abbreviation_rate``,
-``typo_rate``, ``casing``, ``uses_lists``, ``city``, ``business_context``):
+``typo_rate``, ``casing``, ``uses_lists``, ``city``):
 
 terse truncation / verbose sentence / formal prefix -> word order -> list commas -> client type
 or place -> typos -> abbreviations -> casing.
@@ -103,9 +103,6 @@ _FORMAL = {
     "en": ["PROVISION OF {x}", "OPERATION OF {x}", "ACTIVITIES OF {x}"],
     "es": ["EXPLOTACION DE {x}", "ACTIVIDAD DE {x}", "PRESTACION DE {x}"],
 }
-# Business-context prefixes ("HOUSEHOLD EMPLOYER:", "PUBLIC SERVICE:", "CHARITY:") are not used:
-# each is a coding signal of its own (sections T, O, S) whatever the line that follows.
-_CONTEXT_PREFIX: dict[str, dict[str, str]] = {}
 _CONNECTORS = {"ET", "AND", "Y", ","}
 _TAIL_WORDS = {"DE", "DES", "DU", "D'", "LA", "LE", "LES", "ET", "EN", "A", "AU", "AUX", "POUR", "OF", "THE",
                "AND", "FOR", "TO", "IN", "ON", "WITH", "BY", "PAR", "POR", "DEL", "EL", "LOS", "LAS", "PARA", "Y", "E",
@@ -249,14 +246,12 @@ def add_context(text: str, *, language: str, rng: np.random.Generator, city: str
     return f"{text} {clients[int(rng.integers(0, len(clients)))]}"
 
 
-def verbose_form(text: str, *, language: str, rng: np.random.Generator, business_context: str = "") -> str:
+def verbose_form(text: str, *, language: str, rng: np.random.Generator) -> str:
     """Wrap the line in a first-person or full sentence ("JE SOUHAITE EXERCER UNE ACTIVITE DE ...",
-    "I RUN A SMALL BUSINESS DOING ..."); some business contexts get their own prefix."""
+    "I RUN A SMALL BUSINESS DOING ..."). No business-context prefix ("HOUSEHOLD EMPLOYER:",
+    "PUBLIC SERVICE:"): each would be a coding signal of its own whatever the line that follows."""
     if language not in _VERBOSE:
         return text
-    special = _CONTEXT_PREFIX.get(business_context, {}).get(language)
-    if special and rng.random() < 0.4:
-        return special.format(x=text)
     forms = _VERBOSE[language]
     return _elide(forms[int(rng.integers(0, len(forms)))].format(x=text), language)
 
@@ -300,7 +295,6 @@ def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Genera
     check_range("typo_rate", typo, 0.0, 1.0, func="apply_style")
     lists = bool(_get(persona, "uses_lists", False))
     city = str(_get(persona, "city", ""))
-    context = str(_get(persona, "business_context", ""))
 
     t = re.sub(r"\s+", " ", text).strip().upper()
     base = t
@@ -314,7 +308,7 @@ def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Genera
     elif length == "medium" and rng.random() < 0.15:
         t = truncate(t, int(rng.integers(3, 6)))
     elif length == "verbose" and rng.random() < 0.6:
-        t, wrapped = verbose_form(t, language=language, rng=rng, business_context=context), True
+        t, wrapped = verbose_form(t, language=language, rng=rng), True
     if register == "formal" and not wrapped and rng.random() < 0.25:
         t = formal_form(t, language=language, rng=rng)
     if rng.random() < (0.3 if lists else 0.1):
