@@ -57,6 +57,38 @@ def measure(data: dict[str, object], synthetic: dict[str, pd.DataFrame], *, seed
     return target_summary(exp, TARGETS)
 
 
+def dev_measure(data: dict[str, object], synthetic: dict[str, pd.DataFrame], *, inner_seeds: list[int] = (1, 2, 3, 4, 5, 6),
+                seeds: list[int] = (0, 1), keep: int = 2) -> pd.DataFrame:
+    """The measure on development splits: the training part of the measure's split is split again
+    (80/20, stratified) with each of ``inner_seeds``, B/O/T/U reduced to ``keep`` rows in each
+    inner train part, predictions pooled over inner splits and fastText ``seeds``. The measure's
+    test rows are never used, so design choices can be made here. One row per variant: per-target
+    F1, their mean, accuracy and the number of pooled predictions per target."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from statcodgen.experiments import _fit_predict, drop_test_leaks, simulate_scarcity, split_real, training_set
+
+    pooled: dict[str, tuple[list[str], list[str]]] = {"real_only": ([], []), **{f"real+{n}": ([], []) for n in synthetic}}
+    for inner in inner_seeds:
+        train_full, dev = split_real(data["train_full"], test_size=0.2, seed=inner)
+        train = simulate_scarcity(train_full, {t: keep for t in TARGETS}, seed=inner)
+        texts_dev, y_dev = dev["text"].astype(str).tolist(), dev["label"].astype(str).tolist()
+        for name, syn in [("real_only", None), *((f"real+{n}", s) for n, s in synthetic.items())]:
+            if syn is not None:
+                syn, _ = drop_test_leaks(syn, dev)
+            for seed in seeds:
+                texts, labels, weights = training_set(train, syn)
+                _, pred = _fit_predict(texts, labels, weights, texts_dev, params=PROTOCOL_PARAMS, language="en", seed=seed)
+                pooled[name][0].extend(y_dev)
+                pooled[name][1].extend(pred["label"].astype(str))
+    rows = []
+    for name, (y, p) in pooled.items():
+        f1 = f1_score(y, p, labels=TARGETS, average=None, zero_division=0)
+        rows.append({"variant": name, **{t: float(v) for t, v in zip(TARGETS, f1)}, "target_mean_f1": float(f1.mean()),
+                     "accuracy": float(accuracy_score(y, p)), **{f"n_{t}": sum(v == t for v in y) for t in TARGETS}})
+    return pd.DataFrame(rows)
+
+
 def to_markdown(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
     """A DataFrame as a Markdown table (no extra dependency)."""
     cols = list(df.columns)

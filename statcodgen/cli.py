@@ -121,7 +121,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         kwargs["journal_path"] = args.journal or str(Path(args.out).with_suffix(".journal.sqlite"))
     res = generate(
         notes, plan, backend=args.backend, language=args.language, seed=args.seed, personas=personas,
-        lines_per_request=args.lines_per_request, json_output=args.json, hierarchy=h, target_level=args.level,
+        persona_strategy=args.persona_strategy, lines_per_request=args.lines_per_request, json_output=args.json, hierarchy=h, target_level=args.level,
         dry_run=args.dry_run, batch_export=args.batch_export, **kwargs,
     )
     if args.dry_run:
@@ -361,6 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--personas", type=int, default=0, help="condition on N sampled personas")
     g.add_argument("--persona-locale", default="en_GB")
+    g.add_argument("--persona-strategy", default="round_robin", choices=["round_robin", "random", "stratified", "matched"],
+                   help="how personas are assigned to requests (matched: a persona whose business context fits the code)")
     g.add_argument("--persona-file", help="condition on a persona collection (Nemotron-Personas parquet, Persona Hub JSONL, CSV/parquet with a text column)")
     g.add_argument("--base-url", action="append", metavar="URL[@N]",
                    help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; repeat for several servers, "

@@ -110,7 +110,7 @@ class PersonasSection(_Strict):
     n: int = Field(200, gt=0)
     seed: int = 0
     path: str | None = None
-    strategy: Literal["round_robin", "random", "stratified"] = "round_robin"
+    strategy: Literal["round_robin", "random", "stratified", "matched"] = "round_robin"
 
 
 class CleaningSection(_Strict):

@@ -116,7 +116,9 @@ def build_requests(
     if plist:
         from .personas import assign_personas
 
-        persona_ids = list(assign_personas(total, plist, strategy=persona_strategy, seed=seed))
+        request_codes = [(str(row.code), str(by_code.loc[row.code].get("section", "") or ""))
+                         for row, n_req in zip(plan.itertuples(index=False), n_requests_per_code) for _ in range(n_req)]
+        persona_ids = list(assign_personas(total, plist, strategy=persona_strategy, seed=seed, codes=request_codes))
     persona_by_id = {p.id: p for p in plist}
     pid = prompt_id_for(language=language, template_dir=template_dir, json_output=llm.json_output)
     requests = []

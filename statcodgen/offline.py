@@ -17,9 +17,11 @@ Public functions return the *generation output* schema (see ARCHITECTURE.md)::
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import re
-from collections.abc import Iterable
+from collections import ChainMap
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -159,9 +161,11 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
     rows_by_code = _note_lookup(notes)
     plan_rows = _plan_rows(plan, func)
     persona_list = _persona_list(personas)
+    salience = _salience(rows_by_code) if persona_list else None
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out: list[dict[str, Any]] = []
     shortfall: list[dict[str, Any]] = []
+    pools: dict[str, list[Any]] = {}
     for code, target, n in plan_rows:
         row = rows_by_code.get(code)
         if row is None:
@@ -185,12 +189,16 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
         if len(lines) < n:
             shortfall.append({"code": code, "requested": n, "produced": len(lines)})
         label = _label_for(code, target, row, hierarchy, target_level)
+        if salience is not None:
+            line_salience = _code_salience(salience[0].get(str(row.get("section", "")), {}), salience[1],
+                                           len(rows_by_code), row.get("title", ""))
         for i, line in enumerate(lines):
             persona_id = ""
             text = line.upper() if uppercase else line
             if persona_list:  # the persona's style decides the casing, abbreviations and typos
-                persona = persona_list[rng.randrange(len(persona_list))]
-                text, persona_id = _styled(text, persona, lang, rng)
+                pool = pools.setdefault(code, _compatible(persona_list, code, row.get("section", "")))
+                persona = pool[rng.randrange(len(pool))]
+                text, persona_id = _styled(text, persona, lang, rng, line_salience)
             out.append({"text": text, "code": code, "label": label, "generator": "offline", "model": "",
                         "prompt_id": OFFLINE_PROMPT_ID, "persona_id": persona_id, "temperature": float("nan"),
                         "seed": seed, "request_key": _key("offline", code, seed, i, text), "created_at": created})
@@ -208,13 +216,61 @@ def _persona_list(personas: Any) -> list[Any]:
     return list(personas)
 
 
-def _styled(line: str, persona: Any, language: str, rng: random.Random) -> tuple[str, str]:
+def _field(persona: Any, name: str) -> Any:
+    return persona.get(name) if isinstance(persona, dict) else getattr(persona, name, None)
+
+
+def _compatible(persona_list: list[Any], code: str, section: Any) -> list[Any]:
+    """The personas whose business context can declare ``code`` (household employers for T,
+    public bodies for O...: :func:`statcodgen.personas.contexts_for_code`); all of them when the
+    personas carry no business context or none fits."""
+    from .personas import contexts_for_code
+
+    fits = set(contexts_for_code(code, "" if section is None else str(section)))
+    pool = [p for p in persona_list if str(_field(p, "business_context") or "") in fits]
+    return pool or persona_list
+
+
+def _salience(rows_by_code: dict[str, Any]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Per section, how much each word says about it (log-lift over the notes: one document per
+    code, its title and items; :func:`statcodgen.style.label_salience`), and each word's IDF."""
+    from .style import label_salience, word_salience
+
+    docs = [" ".join([str(r.get("title", ""))] + _items(r, "includes") + _items(r, "also_includes"))
+            for r in rows_by_code.values()]
+    return label_salience(docs, [str(r.get("section", "")) for r in rows_by_code.values()]), word_salience(docs)
+
+
+#: Weight added to the words of a code's own title: they say what the class is, so truncation keeps
+#: one of them ("COOK IN PRIVATE HOUSEHOLD" -> "PRIVATE HOUSEHOLD", not the ambiguous "COOK").
+TITLE_BONUS = 10.0
+
+
+def _code_salience(section_table: dict[str, float], idf: dict[str, float], n_docs: int, title: Any) -> Mapping[str, float]:
+    """The section's word weights, with the code's specific title words (and their singular/plural
+    forms) raised by :data:`TITLE_BONUS`; title words found in more than a tenth of the ``n_docs``
+    notes ("ACTIVITIES", "OTHER", "SERVICES"; with few notes, in more than two) get no bonus."""
+    from .style import _TAIL_WORDS, _key
+
+    bonus: dict[str, float] = {}
+    for word in str(title or "").replace(",", " ").replace(";", " ").split():
+        key = _key(word).strip("()")
+        if len(key) < 3 or key in _TAIL_WORDS or n_docs * math.exp(-idf.get(key, math.inf)) > max(2.0, n_docs / 10):
+            continue
+        forms = {key, key[:-1], key[:-2] if key.endswith("ES") else key} if key.endswith("S") else {key, key + "S"}
+        for form in forms:
+            bonus[form] = section_table.get(form, 0.0) + TITLE_BONUS
+    return ChainMap(bonus, section_table)
+
+
+def _styled(line: str, persona: Any, language: str, rng: random.Random,
+            salience: Mapping[str, float] | None = None) -> tuple[str, str]:
     from .style import apply_style  # the personas stage; imported only when personas are used
 
-    pid = persona.get("persona_id") if isinstance(persona, dict) else getattr(persona, "persona_id", None)
+    pid = _field(persona, "persona_id")
     if pid is None:
         pid = getattr(persona, "id", "")
-    styled = apply_style(line, persona, language=language, rng=rng)
+    styled = apply_style(line, persona, language=language, rng=rng, salience=salience)
     return (styled if isinstance(styled, str) and styled.strip() else line), str(pid)
 
 

@@ -24,7 +24,10 @@ from .errors import DataFormatError
 
 __all__ = [
     "LOCALES",
+    "ASSIGN_STRATEGIES",
     "BUSINESS_CONTEXTS",
+    "MARKET_CONTEXTS",
+    "contexts_for_code",
     "EDUCATION_LEVELS",
     "TRAITS",
     "MIN_AGE_BY_EDUCATION",
@@ -51,6 +54,15 @@ BUSINESS_CONTEXTS = (
     "sole_trader", "micro_enterprise", "sme", "association", "public_body", "household_employer",
     "international_body",
 )
+#: Business contexts that sell to clients (the only ones a client type such as "FOR BUSINESSES" fits).
+MARKET_CONTEXTS = ("sole_trader", "micro_enterprise", "sme")
+# Who declares an activity of these NACE sections / divisions: a household employs its cook, a
+# public body runs the customs office, an embassy is an international body. Any other code is
+# declared by a market unit, or also by an association in sections P-S (schools, care, clubs).
+_SECTION_CONTEXTS = {"O": ("public_body",), "T": ("household_employer",), "U": ("international_body",)}
+_DIVISION_CONTEXTS = {"84": ("public_body",), "94": ("association",), "97": ("household_employer",),
+                      "98": ("household_employer",), "99": ("international_body",)}
+_ASSOCIATION_SECTIONS = frozenset("PQRS")
 EDUCATION_LEVELS = (
     "none", "lower_secondary", "upper_secondary", "short_tertiary", "bachelor", "master", "doctorate",
 )
@@ -391,6 +403,45 @@ def personas_from_frame(df: pd.DataFrame) -> list[Persona]:
 
 
 # ----------------------------------------------------------------------------------- assignment
+ASSIGN_STRATEGIES = ("round_robin", "random", "stratified", "matched")
+
+
+def _matched(n_requests: int, frame: pd.DataFrame, ids: list[str], codes: list[tuple[str, str]] | None,
+             rng: np.random.Generator) -> list[str]:
+    """``matched`` assignment: each request's persona fits its (code, section)."""
+    if codes is None or len(codes) != n_requests:
+        raise DataFormatError("strategy 'matched' needs one (code, section) per request.", column="codes",
+                              expected=f"a list of {n_requests} (code, section) pairs")
+    contexts = frame["business_context"].astype(str).tolist() if "business_context" in frame.columns else [""] * len(ids)
+    order = [ids[i] for i in rng.permutation(len(ids))]
+    context_of = dict(zip(ids, contexts))
+    pools: dict[tuple[str, ...], list[str]] = {}
+    used: dict[tuple[str, ...], int] = {}
+    out = []
+    for code, section in codes:
+        fits = contexts_for_code(code, section)
+        pool = pools.setdefault(fits, [i for i in order if context_of[i] in fits] or order)
+        out.append(pool[used.get(fits, 0) % len(pool)])
+        used[fits] = used.get(fits, 0) + 1
+    return out
+
+
+def contexts_for_code(code: str, section: str = "") -> tuple[str, ...]:
+    """Business contexts that plausibly declare an activity of NACE-like ``code`` (section ``section``).
+
+    Sections O, T, U and divisions 84, 94, 97, 98, 99 map to the unit that carries them out
+    (public body, household employer, international body, association); sections P-S add
+    ``association`` to the market contexts; every other code gives :data:`MARKET_CONTEXTS`.
+    """
+    digits = "".join(ch for ch in str(code) if ch.isdigit())
+    if digits[:2] in _DIVISION_CONTEXTS:
+        return _DIVISION_CONTEXTS[digits[:2]]
+    sec = str(section).strip().upper()
+    if sec in _SECTION_CONTEXTS:
+        return _SECTION_CONTEXTS[sec]
+    return MARKET_CONTEXTS + (("association",) if sec in _ASSOCIATION_SECTIONS else ())
+
+
 def assign_personas(
     n_requests: int,
     personas: pd.DataFrame | list[Persona],
@@ -398,16 +449,21 @@ def assign_personas(
     strategy: str = "round_robin",
     seed: int = 0,
     by: str = "business_context",
+    codes: list[tuple[str, str]] | None = None,
 ) -> list[str]:
     """Persona ids for ``n_requests`` generation requests.
 
     ``round_robin``: cycle through the personas in order; ``random``: independent draws with
     ``seed``; ``stratified``: cycle through the values of column ``by`` (equal share per stratum),
-    and through a seeded shuffle of the personas inside each stratum.
+    and through a seeded shuffle of the personas inside each stratum; ``matched``: request ``i``
+    is for ``codes[i] = (code, section)`` and gets a persona whose business context can declare
+    it (:func:`contexts_for_code`: household employers for T, public bodies for O...), cycling
+    through a seeded shuffle of those (all personas when none fits or the table has no
+    ``business_context``).
     """
     func = "assign_personas"
     check_int("n_requests", n_requests, 0, func=func)
-    check_in("strategy", strategy, ("round_robin", "random", "stratified"), func=func)
+    check_in("strategy", strategy, ASSIGN_STRATEGIES, func=func)
     check_int("seed", seed, 0, func=func)
     if isinstance(personas, pd.DataFrame):
         frame = personas
@@ -422,6 +478,8 @@ def assign_personas(
         return [ids[i % len(ids)] for i in range(n_requests)]
     if strategy == "random":
         return [ids[i] for i in rng.integers(0, len(ids), size=n_requests)]
+    if strategy == "matched":
+        return _matched(n_requests, frame, ids, codes, rng)
     if by not in frame.columns:
         raise DataFormatError(f"cannot stratify personas by {by!r}.", column=by,
                               expected=f"one of the persona columns {list(frame.columns)}")

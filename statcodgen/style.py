@@ -7,6 +7,14 @@
 terse truncation / verbose sentence / formal prefix -> word order -> list commas -> client type
 or place -> typos -> abbreviations -> casing.
 
+What a transform adds must fit the declarant: a client type ("FOR BUSINESSES") or a
+"I RUN A SMALL BUSINESS" sentence only for a market unit (``business_context`` in
+:data:`statcodgen.personas.MARKET_CONTEXTS`, or unknown), never for a household employer, a public
+body or an embassy. Truncation keeps the words that say what the activity is: given a
+``salience`` table (:func:`word_salience`, inverse document frequency over the notes), a terse
+declarant keeps the most specific words ("COOK IN PRIVATE HOUSEHOLD" -> "COOK HOUSEHOLD"), as the
+plumber who writes "PLOMBERIE CHAUFFAGE" does, instead of the first ones ("COOK PRIVATE").
+
 Each step is a public pure function taking a ``numpy.random.Generator``, so results are
 deterministic for a seed and each rate can be tested alone. Language tables exist for ``fr``,
 ``en`` and ``es``; other languages get truncation, word order, typos and casing only.
@@ -14,10 +22,11 @@ deterministic for a seed and each rate can be tested alone. Language tables exis
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -39,6 +48,8 @@ __all__ = [
     "formal_form",
     "apply_style",
     "style_frame",
+    "word_salience",
+    "label_salience",
 ]
 
 ABBREVIATIONS: dict[str, dict[str, str]] = {
@@ -66,7 +77,7 @@ ABBREVIATIONS: dict[str, dict[str, str]] = {
         "ACCOUNTANCY": "ACCTS", "BUILDING": "BLDG", "GENERAL": "GEN", "ASSOCIATION": "ASSN",
         "DEPARTMENT": "DEPT", "ELECTRICAL": "ELEC", "VEHICLES": "VEH", "VEHICLE": "VEH", "MACHINERY": "MACH",
         "AGRICULTURAL": "AGRI", "WITH": "W/", "WITHOUT": "W/O", "PROFESSIONAL": "PROF", "ACTIVITIES": "ACTIVS",
-        "GOODS": "GDS", "BUSINESS": "BUS", "BUSINESSES": "BUSES",
+        "GOODS": "GDS", "BUSINESS": "BUS",
     },
     "es": {
         "FABRICACION": "FAB", "COMERCIO": "COM", "SERVICIOS": "SERV", "SERVICIO": "SERV", "MAYOR": "MAY",
@@ -89,6 +100,7 @@ _CLIENTS = {
     "en": ["FOR BUSINESSES", "FOR PRIVATE CUSTOMERS", "TO THE TRADE"],
     "es": ["PARA PARTICULARES", "PARA EMPRESAS"],
 }
+_MARKET = frozenset({"sole_trader", "micro_enterprise", "sme", ""})
 _PLACE = {"fr": "A {city}", "en": "IN {city}", "es": "EN {city}"}
 _VERBOSE = {
     "fr": ["JE SOUHAITE EXERCER UNE ACTIVITE DE {x}", "MON ACTIVITE CONSISTE EN {x}",
@@ -97,6 +109,12 @@ _VERBOSE = {
            "THE COMPANY CARRIES OUT {x}", "I WILL BE OFFERING {x}"],
     "es": ["QUIERO DARME DE ALTA PARA {x}", "MI ACTIVIDAD ES {x}", "EMPRESA DEDICADA A {x}",
            "ME DEDICO A {x}"],
+}
+# Sentences that fit any declarant (public body, household employer, embassy, association).
+_VERBOSE_NEUTRAL = {
+    "fr": ["ACTIVITE PRINCIPALE : {x}", "ACTIVITE EXERCEE : {x}", "NOTRE ACTIVITE : {x}"],
+    "en": ["MAIN ACTIVITY: {x}", "ACTIVITY CARRIED OUT: {x}", "OUR ACTIVITY IS {x}"],
+    "es": ["ACTIVIDAD PRINCIPAL: {x}", "NUESTRA ACTIVIDAD ES {x}", "ACTIVIDAD QUE REALIZAMOS: {x}"],
 }
 _FORMAL = {
     "fr": ["EXPLOITATION DE {x}", "ACTIVITE DE {x}", "PRESTATIONS DE {x}"],
@@ -107,6 +125,11 @@ _CONNECTORS = {"ET", "AND", "Y", ","}
 _TAIL_WORDS = {"DE", "DES", "DU", "D'", "LA", "LE", "LES", "ET", "EN", "A", "AU", "AUX", "POUR", "OF", "THE",
                "AND", "FOR", "TO", "IN", "ON", "WITH", "BY", "PAR", "POR", "DEL", "EL", "LOS", "LAS", "PARA", "Y", "E",
                "&", "-", ":"}
+#: A terse declarant cuts a line longer than this many content words down to 3-4 of them (medium:
+#: lines longer than 6 words to 5-6). Shorter lines are left whole: cutting "COOK IN PRIVATE
+#: HOUSEHOLD" to "COOK" turns a line of section T into one that says section I (measured on the
+#: development splits, benchmarks/results/personas_ablation.md).
+TERSE_WORDS = 4
 _ROWS = {"azerty": ["AZERTYUIOP", "QSDFGHJKLM", "WXCVBN"], "qwerty": ["QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM"]}
 
 
@@ -130,14 +153,16 @@ def _neighbours(layout: str) -> dict[str, str]:
 _NEAR = {"fr": _neighbours("azerty"), "en": _neighbours("qwerty"), "es": _neighbours("qwerty")}
 
 
-def abbreviate(text: str, rate: float, *, language: str, rng: np.random.Generator) -> str:
+def abbreviate(text: str, rate: float, *, language: str, rng: np.random.Generator,
+               keep: Collection[str] = ()) -> str:
     """Replace each word found in ``ABBREVIATIONS[language]`` by its abbreviation with probability
-    ``rate`` (trailing punctuation kept). Unknown languages return ``text`` unchanged."""
+    ``rate`` (trailing punctuation kept); words whose key is in ``keep`` are left alone. Unknown
+    languages return ``text`` unchanged."""
     table = ABBREVIATIONS.get(language, {})
     out = []
     for tok in text.split():
         key = _key(tok)
-        if key in table and rng.random() < rate:
+        if key in table and key.strip("()") not in keep and rng.random() < rate:
             tail = tok[len(tok.rstrip(",.;:!?")):]
             out.append(table[key] + tail)
         else:
@@ -164,10 +189,12 @@ def _typo(word: str, language: str, rng: np.random.Generator) -> str:
     return word[:i] + word[i + 1:]  # drop a letter
 
 
-def add_typos(text: str, rate: float, *, language: str = "en", rng: np.random.Generator) -> str:
+def add_typos(text: str, rate: float, *, language: str = "en", rng: np.random.Generator,
+              keep: Collection[str] = ()) -> str:
     """Give each word of 4+ letters one typo (adjacent key, transposition or dropped letter, chosen
-    uniformly) with probability ``rate``."""
-    return " ".join(_typo(w, language, rng) if rng.random() < rate else w for w in text.split())
+    uniformly) with probability ``rate``; words whose key (:func:`_key`) is in ``keep`` are left alone."""
+    return " ".join(_typo(w, language, rng) if rng.random() < rate and _key(w).strip("()") not in keep else w
+                    for w in text.split())
 
 
 def apply_casing(text: str, casing: str) -> str:
@@ -183,19 +210,86 @@ def apply_casing(text: str, casing: str) -> str:
     return low[:1].upper() + low[1:]
 
 
-def truncate(text: str, max_words: int) -> str:
-    """Keep the shortest prefix holding ``max_words`` content words (function words such as DE, ET,
-    OF do not count; at least one word), then drop dangling connectors at both ends:
-    ``truncate("REPARATION DE VEHICULES AUTOMOBILES", 2) == "REPARATION DE VEHICULES"``."""
+def truncate(text: str, max_words: int, *, salience: Mapping[str, float] | None = None) -> str:
+    """Keep at most ``max_words`` content words (function words such as DE, ET, OF do not count; at
+    least one), dropping dangling connectors at both ends.
+
+    Without ``salience``: the shortest prefix holding them,
+    ``truncate("REPARATION DE VEHICULES AUTOMOBILES", 2) == "REPARATION DE VEHICULES"``.
+    With ``salience`` (word key -> weight, see :func:`label_salience`): the run of consecutive
+    content words (never across a function word, comma or bracket, so phrases stay whole) of at
+    most ``max_words`` words whose weights sum highest, as a terse declarant writes "CRUDE
+    PETROLEUM" for "EXTRACTION OF CRUDE PETROLEUM". Unknown words weigh 0.
+    """
     words = text.split()
-    kept: list[str] = []
-    content = 0
-    for w in words:
-        if content >= max(1, max_words):
-            break
-        kept.append(w)
-        content += _key(w) not in _TAIL_WORDS
-    return _trim_connectors(" ".join(kept))
+    k = max(1, max_words)
+    if salience is None:
+        kept: list[str] = []
+        content = 0
+        for w in words:
+            if content >= k:
+                break
+            kept.append(w)
+            content += _key(w) not in _TAIL_WORDS
+        return _trim_connectors(" ".join(kept))
+    if sum(_key(w) not in _TAIL_WORDS for w in words) <= k:
+        return _trim_connectors(text)
+    runs: list[list[int]] = [[]]
+    for i, w in enumerate(words):
+        if _key(w) in _TAIL_WORDS or w.startswith("("):
+            runs.append([])
+        if _key(w) not in _TAIL_WORDS:
+            runs[-1].append(i)
+        if w.endswith((",", ")", ";", ":")):
+            runs.append([])
+    weight = [salience.get(_key(w).strip("()"), 0.0) for w in words]
+    best: tuple[float, int, int] | None = None
+    for run in runs:
+        for size in range(min(k, len(run)), 0, -1):
+            for j in range(len(run) - size + 1):
+                score = sum(weight[i] for i in run[j:j + size])
+                if best is None or score > best[0]:
+                    best = (score, run[j], run[j + size - 1])
+    if best is None:
+        return _trim_connectors(text)
+    return _trim_connectors(" ".join(words[best[1]:best[2] + 1]).strip("(),;:"))
+
+
+def word_salience(texts: Iterable[str]) -> dict[str, float]:
+    """Inverse document frequency ``log(N / df)`` of each word key (accent-free upper case) over
+    ``texts`` (one document per code, e.g. title + includes of every note). Specific words
+    ("QUARRYING", "GOVERNESS") weigh more than words found in many notes ("ACTIVITIES", "PRIVATE")."""
+    docs = [{_key(w).strip("()") for w in str(t).split()} for t in texts]
+    n = len(docs)
+    df: dict[str, int] = {}
+    for d in docs:
+        for w in d:
+            if w:
+                df[w] = df.get(w, 0) + 1
+    return {w: math.log(n / c) for w, c in df.items()}
+
+
+def label_salience(texts: Iterable[str], labels: Iterable[str]) -> dict[str, dict[str, float]]:
+    """Per label, how much each word says about that label: the smoothed log-lift
+    ``log((df_l(w) + 0.5) / (n_l + 1)) - log((df(w) + 0.5) / (n + 1))`` over documents ``texts``
+    (one per code) grouped by ``labels`` (e.g. their section). "HOUSEHOLDS" weighs much more for
+    section T than "ACTIVITIES" does; words absent from a label's notes weigh less than zero."""
+    docs = [({_key(w).strip("()") for w in str(t).split()} - {""}, str(lab)) for t, lab in zip(texts, labels)]
+    n = len(docs)
+    df: dict[str, int] = {}
+    df_l: dict[str, dict[str, int]] = {}
+    n_l: dict[str, int] = {}
+    for words, lab in docs:
+        n_l[lab] = n_l.get(lab, 0) + 1
+        per = df_l.setdefault(lab, {})
+        for w in words:
+            df[w] = df.get(w, 0) + 1
+            per[w] = per.get(w, 0) + 1
+    out: dict[str, dict[str, float]] = {}
+    for lab, per in df_l.items():
+        base = math.log(n_l[lab] + 1)
+        out[lab] = {w: math.log(per.get(w, 0) + 0.5) - base - math.log((c + 0.5) / (n + 1)) for w, c in df.items()}
+    return out
 
 
 def _trim_connectors(text: str) -> str:
@@ -235,24 +329,31 @@ def reorder(text: str, *, rng: np.random.Generator) -> str:
     return text
 
 
-def add_context(text: str, *, language: str, rng: np.random.Generator, city: str = "") -> str:
+def add_context(text: str, *, language: str, rng: np.random.Generator, city: str = "",
+                business_context: str = "") -> str:
     """Append a client type ("POUR PARTICULIERS", "FOR BUSINESSES"...) or, when ``city`` is given,
-    possibly the place ("A LYON", "IN LEEDS")."""
+    possibly the place ("A LYON", "IN LEEDS"). A declarant that has no clients (``business_context``
+    set and not a market unit: household employer, public body, international body, association)
+    gets the place only, or nothing without a city."""
     if language not in _CLIENTS:
         return text
-    if city and rng.random() < 0.5:
+    market = business_context in _MARKET
+    if city and (not market or rng.random() < 0.5):
         return f"{text} {_PLACE[language].format(city=city.upper())}"
+    if not market:
+        return text
     clients = _CLIENTS[language]
     return f"{text} {clients[int(rng.integers(0, len(clients)))]}"
 
 
-def verbose_form(text: str, *, language: str, rng: np.random.Generator) -> str:
+def verbose_form(text: str, *, language: str, rng: np.random.Generator, business_context: str = "") -> str:
     """Wrap the line in a first-person or full sentence ("JE SOUHAITE EXERCER UNE ACTIVITE DE ...",
-    "I RUN A SMALL BUSINESS DOING ..."). No business-context prefix ("HOUSEHOLD EMPLOYER:",
+    "I RUN A SMALL BUSINESS DOING ..."); a declarant that is not a market unit gets a sentence that
+    fits anyone ("MAIN ACTIVITY: ..."). No business-context prefix ("HOUSEHOLD EMPLOYER:",
     "PUBLIC SERVICE:"): each would be a coding signal of its own whatever the line that follows."""
     if language not in _VERBOSE:
         return text
-    forms = _VERBOSE[language]
+    forms = (_VERBOSE if business_context in _MARKET else _VERBOSE_NEUTRAL)[language]
     return _elide(forms[int(rng.integers(0, len(forms)))].format(x=text), language)
 
 
@@ -277,10 +378,22 @@ def _get(persona: Any, name: str, default: Any) -> Any:
     return default if v is None or (isinstance(v, float) and v != v) else v
 
 
-def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Generator | random.Random) -> str:
+def _anchor(text: str, salience: Mapping[str, float] | None) -> frozenset[str]:
+    """The key of the line's most salient content word (kept intact by truncation, typos and
+    abbreviations), or nothing without a salience table."""
+    if not salience:
+        return frozenset()
+    keys = [k for k in (_key(w).strip("()") for w in text.split()) if k and k not in _TAIL_WORDS]
+    return frozenset({max(keys, key=lambda k: salience.get(k, 0.0))}) if keys else frozenset()
+
+
+def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Generator | random.Random,
+                salience: Mapping[str, float] | None = None) -> str:
     """Rewrite ``text`` as ``persona`` (a Persona, or a mapping with the same field names) would
     type it in ``language``; deterministic given ``rng`` (numpy Generator, or a ``random.Random``
-    from which one 64-bit seed is drawn). Never returns an empty string (falls back
+    from which one 64-bit seed is drawn). ``salience`` (optional: word key -> weight, from
+    :func:`word_salience` or one label's table of :func:`label_salience`) makes truncation keep the
+    most specific words, and typos and abbreviations spare the line's most specific word. Never returns an empty string (falls back
     to the cased input)."""
     check_type("text", text, str, func="apply_style")
     check_type("rng", rng, (np.random.Generator, random.Random), func="apply_style")
@@ -295,20 +408,24 @@ def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Genera
     check_range("typo_rate", typo, 0.0, 1.0, func="apply_style")
     lists = bool(_get(persona, "uses_lists", False))
     city = str(_get(persona, "city", ""))
+    context = str(_get(persona, "business_context", ""))
 
     t = re.sub(r"\s+", " ", text).strip().upper()
     base = t
     if not t:
         return apply_casing(text.strip(), casing if casing in ("upper", "lower", "title", "mixed") else "upper")
     wrapped = False
+    anchor = _anchor(t, salience)
+    n_content = sum(_key(w) not in _TAIL_WORDS for w in t.split())
     if length == "terse" and rng.random() < 0.6:
-        t = truncate(t, int(rng.integers(2, 4)))
+        if n_content > TERSE_WORDS:  # a line of 4 words is terse already: cutting it loses what it is
+            t = truncate(t, int(rng.integers(TERSE_WORDS - 1, TERSE_WORDS + 1)), salience=salience)
         if rng.random() < 0.4:
             t = drop_function_words(t)
-    elif length == "medium" and rng.random() < 0.15:
-        t = truncate(t, int(rng.integers(3, 6)))
+    elif length == "medium" and rng.random() < 0.15 and n_content > TERSE_WORDS + 2:
+        t = truncate(t, int(rng.integers(TERSE_WORDS + 1, TERSE_WORDS + 3)), salience=salience)
     elif length == "verbose" and rng.random() < 0.6:
-        t, wrapped = verbose_form(t, language=language, rng=rng), True
+        t, wrapped = verbose_form(t, language=language, rng=rng, business_context=context), True
     if register == "formal" and not wrapped and rng.random() < 0.25:
         t = formal_form(t, language=language, rng=rng)
     if rng.random() < (0.3 if lists else 0.1):
@@ -317,9 +434,9 @@ def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Genera
         t = re.sub(r"\s+(?:ET|AND|Y|&)\s+", ", ", t)
     p_ctx = {"verbose": 0.5, "medium": 0.2, "terse": 0.05}.get(length, 0.2)
     if rng.random() < p_ctx:
-        t = add_context(t, language=language, rng=rng, city=city)
-    t = add_typos(t, typo, language=language, rng=rng)
-    t = abbreviate(t, abbr, language=language, rng=rng)
+        t = add_context(t, language=language, rng=rng, city=city, business_context=context)
+    t = add_typos(t, typo, language=language, rng=rng, keep=anchor)
+    t = abbreviate(t, abbr, language=language, rng=rng, keep=anchor)
     t = re.sub(r"\s+", " ", t).strip(" ,;:")
     return apply_casing(t or base, casing)
 

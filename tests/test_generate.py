@@ -107,6 +107,33 @@ def test_personas_reach_every_prompt_and_the_provenance(tmp_path: Path) -> None:
     assert Counter(seen).keys() == set(df["persona_id"])
 
 
+def test_matched_personas_fit_each_code_on_the_wire(tmp_path: Path) -> None:
+    """--persona-strategy matched: every request the server received for a code of section T
+    carries a household employer's paragraph, O a public body's, B a market unit's."""
+    from statcodgen.personas import MARKET_CONTEXTS, contexts_for_code, personas_from_frame, sample_personas
+
+    out = tmp_path / "gen.parquet"
+    with OpenAIStubServer(responder=_responder) as server:
+        proc = _cli(*_gen_args(server.base_url, out, "--personas", "300", "--persona-strategy", "matched"),
+                    env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+        bodies = [r.body for r in server.requests]
+    personas = {p.id: p for p in personas_from_frame(sample_personas(300, locale="en_GB", seed=0))}
+    paragraphs = {p.to_prompt("en"): p for p in personas.values()}
+    df = pd.read_parquet(out)
+    contexts_seen = {}
+    for body in bodies:
+        persona = next(p for text, p in paragraphs.items() if text in body["messages"][0]["content"])
+        contexts_seen.setdefault(persona.business_context, 0)
+        contexts_seen[persona.business_context] += 1
+    for row in df.drop_duplicates("request_key").itertuples():
+        fits = contexts_for_code(row.code, row.label)
+        assert personas[row.persona_id].business_context in fits, (row.code, personas[row.persona_id].business_context)
+    assert set(df.loc[df["label"] == "T", "persona_id"].map(lambda i: personas[i].business_context)) == {"household_employer"}
+    assert set(df.loc[df["label"] == "B", "persona_id"].map(lambda i: personas[i].business_context)) <= set(MARKET_CONTEXTS)
+    assert sum(contexts_seen.values()) == len(bodies)
+
+
 def test_several_endpoints_from_the_cli(tmp_path: Path) -> None:
     out = tmp_path / "gen.parquet"
     with OpenAIStubServer(responder=_responder, latency=0.05) as a, OpenAIStubServer(responder=_responder, latency=0.05) as b:

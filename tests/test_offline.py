@@ -128,6 +128,37 @@ def test_personas_are_applied_and_recorded(notes: pd.DataFrame, plan: pd.DataFra
     assert (low == low.str.lower()).all()
 
 
+def test_personas_fit_the_code(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
+    """Lines of section U are declared by the international body, mining and baking by market units;
+    a persona table without business contexts is used whole."""
+    from statcodgen.personas import Persona
+
+    personas = [Persona(id="embassy", business_context="international_body", casing="lower"),
+                Persona(id="shop", business_context="sole_trader"), Persona(id="firm", business_context="sme"),
+                Persona(id="family", business_context="household_employer")]
+    out = generate_offline(notes, plan, seed=0, personas=personas)
+    assert set(out.loc[out["label"] == "U", "persona_id"]) == {"embassy"}
+    assert set(out.loc[out["label"] != "U", "persona_id"]) == {"shop", "firm"}
+    bare = [Persona(id="a"), Persona(id="b")]
+    assert set(generate_offline(notes, plan, seed=0, personas=bare)["persona_id"]) == {"a", "b"}
+
+
+def test_styled_lines_keep_their_most_specific_word(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
+    """A persona who mistypes every word still leaves the word that says what the line is: its most
+    specific word (a title word when it has one) escapes typos and truncation."""
+    from statcodgen.personas import Persona
+
+    clumsy = [Persona(id="t", length="terse", typo_rate=1.0, abbreviation_rate=0.0, business_context="sme")]
+    out = generate_offline(notes, plan[plan["code"] == "08.12"], seed=0, personas=clumsy)
+    row = notes.set_index("code").loc["08.12"]
+    note_words = set(re.sub(r"[^A-Z ]", " ", " ".join([row["title"], *row["includes"], *row["also_includes"]]).upper()).split())
+    note_words -= {"OF", "AND", "AT", "THE"}
+    kept = out["text"].map(lambda t: bool(note_words & set(re.sub(r"[^A-Z ]", " ", t).split())))
+    assert kept.all(), out.loc[~kept, "text"].tolist()
+    plain_words = generate_offline(notes, plan[plan["code"] == "08.12"], seed=0)["text"].str.split().map(len)
+    assert out["text"].str.split().map(len).mean() <= plain_words.mean()
+
+
 def test_bad_inputs(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
     with pytest.raises(InputError, match="'07.10' is not in the notes"):
         generate_offline(notes, pd.DataFrame({"code": ["07.10"], "n_samples": [3]}))

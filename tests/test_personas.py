@@ -387,6 +387,17 @@ def test_assign_personas():
         assign_personas(3, df.iloc[0:0])
     with pytest.raises(ConfigError, match="'strategy'"):
         assign_personas(3, df, strategy="greedy")
+    codes = [("97.00", "T"), ("84.11", "O"), ("05.10", "B"), ("97.00", "T")]
+    matched = assign_personas(4, df, strategy="matched", seed=1, codes=codes)
+    ctx_of = dict(zip(df["persona_id"], df["business_context"]))
+    assert [ctx_of[i] for i in matched[:2]] == ["household_employer", "public_body"]
+    assert ctx_of[matched[2]] in ("sole_trader", "micro_enterprise", "sme")
+    n_households = int((df["business_context"] == "household_employer").sum())
+    assert (matched[0] != matched[3]) == (n_households > 1)  # cycles through the fitting personas
+    bare = df.drop(columns="business_context")  # no contexts: any persona will do
+    assert len(assign_personas(4, bare, strategy="matched", codes=codes)) == 4
+    with pytest.raises(DataFormatError, match="one \\(code, section\\) per request"):
+        assign_personas(4, df, strategy="matched", codes=codes[:2])
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -403,3 +414,16 @@ def test_sampled_personas_round_trip_through_files(tmp_path, suffix):
     bad.to_csv(bad_path, index=False)
     with pytest.raises(DataFormatError, match=r"bad.csv.*row 6.*column 'age'"):  # spreadsheet row (header = 1)
         load_personas(bad_path)
+
+
+def test_contexts_for_code():
+    from statcodgen.personas import BUSINESS_CONTEXTS, MARKET_CONTEXTS, contexts_for_code
+
+    assert contexts_for_code("97.00", "T") == ("household_employer",)
+    assert contexts_for_code("84.11", "O") == ("public_body",)
+    assert contexts_for_code("99", "") == ("international_body",)
+    assert contexts_for_code("94.99", "S") == ("association",)
+    assert contexts_for_code("93.12", "R") == (*MARKET_CONTEXTS, "association")
+    assert contexts_for_code("05.10", "B") == MARKET_CONTEXTS
+    assert contexts_for_code("O", "O") == ("public_body",)  # a section code alone
+    assert set(MARKET_CONTEXTS) <= set(BUSINESS_CONTEXTS)

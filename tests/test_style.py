@@ -16,10 +16,12 @@ from statcodgen.style import (
     apply_casing,
     apply_style,
     drop_function_words,
+    label_salience,
     reorder,
     style_frame,
     truncate,
     verbose_form,
+    word_salience,
 )
 
 FR_LINES = ["Fabrication et commerce de produits alimentaires", "Réparation de véhicules automobiles",
@@ -149,3 +151,70 @@ def test_style_frame():
     bad = df.assign(persona_id="nobody")
     with pytest.raises(DataFormatError, match="'nobody'"):
         style_frame(bad, personas, language="en")
+
+
+# Notes of three made-up codes, in our own words: two of section T, one of section C.
+_NOTES = ["COOKS AND GARDENERS EMPLOYED BY PRIVATE HOUSEHOLDS", "HOUSEHOLDS PRODUCING GOODS FOR THEIR OWN USE",
+          "MANUFACTURE OF HOUSEHOLD APPLIANCES AND OTHER ACTIVITIES"]
+
+
+def test_salience_tables():
+    idf = word_salience(_NOTES)
+    assert idf["COOKS"] > idf["HOUSEHOLDS"] > 0 and idf["COOKS"] == pytest.approx(np.log(3))
+    lift = label_salience(_NOTES, ["T", "T", "C"])
+    assert lift["T"]["HOUSEHOLDS"] > lift["T"]["APPLIANCES"]  # seen in both T notes, never in C
+    assert lift["C"]["APPLIANCES"] > 0 > lift["C"]["HOUSEHOLDS"]
+    assert set(lift) == {"T", "C"}
+
+
+def test_salient_truncation_keeps_whole_phrases():
+    sal = {"EXTRACTION": 0.1, "CRUDE": 1.0, "PETROLEUM": 2.0, "COOK": 2.5, "PRIVATE": 0.5, "HOUSEHOLD": 1.0}
+    # the most specific run of words, never a word torn from its phrase ("COOK PRIVATE")
+    assert truncate("EXTRACTION OF CRUDE PETROLEUM", 2, salience=sal) == "CRUDE PETROLEUM"
+    assert truncate("EXTRACTION OF CRUDE PETROLEUM", 1, salience=sal) == "PETROLEUM"
+    assert truncate("COOK IN PRIVATE HOUSEHOLD", 2, salience=sal) == "COOK"
+    assert truncate("COOK (PRIVATE HOUSEHOLD)", 2, salience={**sal, "COOK": 1.0}) == "PRIVATE HOUSEHOLD"
+    assert truncate("COOK IN PRIVATE HOUSEHOLD", 3, salience=sal) == "COOK IN PRIVATE HOUSEHOLD"  # short enough
+    assert truncate("NEW WORD OF CRUDE PETROLEUM", 2, salience=sal) == "CRUDE PETROLEUM"  # unknown words weigh 0
+    assert truncate("EXTRACTION OF CRUDE PETROLEUM", 2) == "EXTRACTION OF CRUDE"  # no table: the prefix
+
+
+def test_protected_words_escape_typos_and_abbreviations():
+    rng = np.random.default_rng(0)
+    assert add_typos("HOUSEHOLDS EMPLOYING COOKS", 1.0, rng=rng, keep={"HOUSEHOLDS"}).startswith("HOUSEHOLDS ")
+    assert abbreviate("REPAIR SERVICES", 1.0, language="en", rng=rng, keep={"SERVICES"}) == "RPR SERVICES"
+    # apply_style spares the line's most salient word whatever the persona's typo rate
+    typist = {"persona_id": "p", "typo_rate": 1.0, "abbreviation_rate": 1.0, "length": "medium", "casing": "upper"}
+    sal = {"GOVERNESS": 3.0, "EMPLOYED": 0.5, "HOUSEHOLDS": 1.0}
+    for i in range(30):
+        out = apply_style("GOVERNESS EMPLOYED BY HOUSEHOLDS", typist, language="en", rng=np.random.default_rng(i), salience=sal)
+        assert "GOVERNESS" in out.split()
+
+
+def test_context_fits_the_declarant():
+    """No client type and no small-business sentence for a household, a public body or an embassy."""
+    for ctx in ("household_employer", "public_body", "international_body", "association"):
+        rng = np.random.default_rng(1)
+        added = {add_context("COOK", language="en", rng=rng, city="", business_context=ctx) for _ in range(40)}
+        assert added == {"COOK"}
+        placed = {add_context("COOK", language="en", rng=rng, city="Leeds", business_context=ctx) for _ in range(40)}
+        assert placed == {"COOK IN LEEDS"}
+        wrapped = {verbose_form("COOK", language="en", rng=rng, business_context=ctx) for _ in range(40)}
+        assert not any("BUSINESS" in w or "SELF EMPLOYED" in w for w in wrapped)
+    rng = np.random.default_rng(1)
+    market = {add_context("TAXI", language="en", rng=rng, business_context="sole_trader") for _ in range(40)}
+    assert any(m.startswith("TAXI FOR") for m in market)
+    assert "BUSINESSES" not in ABBREVIATIONS["en"]  # "BUSES" is a word of its own (transport)
+
+
+def test_terse_personas_leave_short_lines_whole():
+    """Truncation only shortens lines longer than TERSE_WORDS content words."""
+    from statcodgen.style import TERSE_WORDS
+
+    terse = {"persona_id": "p", "length": "terse", "typo_rate": 0.0, "abbreviation_rate": 0.0, "casing": "upper"}
+    short = "COOK IN PRIVATE HOUSEHOLD"
+    long = "EXTRACTION AND DREDGING OF BUILDING SAND FOUNDRY SAND AND GRAVEL"
+    short_out = {apply_style(short, terse, language="en", rng=np.random.default_rng(i)) for i in range(40)}
+    long_out = [apply_style(long, terse, language="en", rng=np.random.default_rng(i)) for i in range(40)]
+    assert all({"COOK", "PRIVATE", "HOUSEHOLD"} <= set(o.split()) for o in short_out)
+    assert min(len(o.split()) for o in long_out) <= TERSE_WORDS < len(long.split())
