@@ -1,7 +1,8 @@
 """Persona ablation: the same generation with and without personas, same number of lines.
 
 Part A, offline generator (the embedded default): NACE Rev. 2 notes, sections B, O, T, U,
-with and without 500 sampled en_GB personas driving the style transforms. Diversity side by side
+with and without 2,000 sampled en_GB personas driving the style transforms (each line styled by a
+persona whose business context fits its code). Diversity side by side
 (share of unique lines, distinct-1/2/3, mean MinHash Jaccard) and the ONS measure (mean F1 over
 B, O, T, U with 2 real training rows each; 5 seeds).
 
@@ -74,11 +75,11 @@ class _ScriptedModel:
     """Answer = the note's items, same order every time (mode collapse), styled by the persona if any."""
 
     def __init__(self, personas: pd.DataFrame) -> None:
-        self.personas = personas_from_frame(personas)
+        self.paragraphs = {p.to_prompt("en"): p for p in personas_from_frame(personas)}
 
     def _persona(self, prompt: str):  # noqa: ANN202
-        for p in self.personas:  # the prompt carries the persona's own paragraph, not its id
-            if p.to_prompt("en") in prompt:
+        for paragraph, p in self.paragraphs.items():  # the prompt carries the persona's paragraph, not its id
+            if paragraph in prompt:
                 return p
         return None
 
@@ -101,11 +102,13 @@ def main() -> None:
     ap.add_argument("--llm-n-per-target", type=int, default=300)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--gen-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--n-personas", type=int, default=2000,
+                    help="sampled en_GB personas (2,000: the embassy pool of section U then holds ~16, not 4)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     data = ons_measure_data()
     notes, h = data["notes"], data["hierarchy"]
-    personas = sample_personas(500, locale="en_GB", seed=0)
+    personas = sample_personas(args.n_personas, locale="en_GB", seed=0)
     plan = generation_plan(notes, targets=TARGETS, n_per_target=args.n_per_target, weight="richness", min_per_code=20)
 
     # Part A: offline generator

@@ -107,7 +107,7 @@ class PersonasSection(_Strict):
 
     enabled: bool = False
     locale: str = "en_GB"
-    n: int = Field(200, gt=0)
+    n: int = Field(2000, gt=0)  # enough that the embassy and public-body pools hold ~15 and ~170 personas
     seed: int = 0
     path: str | None = None
     strategy: Literal["round_robin", "random", "stratified", "matched"] = "round_robin"

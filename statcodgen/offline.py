@@ -17,6 +17,7 @@ Public functions return the *generation output* schema (see ARCHITECTURE.md)::
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import random
 import re
@@ -31,6 +32,8 @@ from ._validation import check_in, check_int, check_type
 from .errors import ConfigError, InputError
 from .offline_lexicon import LEXICON
 from .offline_phrases import candidate_lines, prose_items, title_context, title_items
+
+log = logging.getLogger("statcodgen")
 
 __all__ = [
     "GENERATION_COLUMNS",
@@ -203,6 +206,7 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
                         "prompt_id": OFFLINE_PROMPT_ID, "persona_id": persona_id, "temperature": float("nan"),
                         "seed": seed, "request_key": _key("offline", code, seed, i, text), "created_at": created})
     df = _frame(out)
+    _warn_small_pools(pools, len(persona_list))
     df.attrs["shortfall"] = pd.DataFrame(shortfall, columns=["code", "requested", "produced"])
     df.attrs["language"] = lang
     return df
@@ -218,6 +222,20 @@ def _persona_list(personas: Any) -> list[Any]:
 
 def _field(persona: Any, name: str) -> Any:
     return persona.get(name) if isinstance(persona, dict) else getattr(persona, name, None)
+
+
+#: A code whose matching personas are fewer than this takes the habits of a handful of writers.
+MIN_PERSONA_POOL = 20
+
+
+def _warn_small_pools(pools: dict[str, list[Any]], n_personas: int) -> None:
+    """Log a warning naming the codes styled by fewer than :data:`MIN_PERSONA_POOL` personas."""
+    small = sorted((len(pool), code) for code, pool in pools.items() if len(pool) < min(MIN_PERSONA_POOL, n_personas))
+    if small:
+        size, code = small[0]
+        log.warning("%d planned code(s) draw their style from fewer than %d personas (smallest: %s with %d of %d); "
+                    "sample more personas (e.g. 2,000) so that a few writers do not set the style of a whole class.",
+                    len(small), MIN_PERSONA_POOL, code, size, n_personas)
 
 
 def _compatible(persona_list: list[Any], code: str, section: Any) -> list[Any]:

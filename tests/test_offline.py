@@ -143,6 +143,20 @@ def test_personas_fit_the_code(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
     assert set(generate_offline(notes, plan, seed=0, personas=bare)["persona_id"]) == {"a", "b"}
 
 
+def test_small_persona_pools_are_reported(notes: pd.DataFrame, plan: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
+    from statcodgen.personas import Persona
+
+    personas = [Persona(id=f"s{i}", business_context="sme") for i in range(25)] + [
+        Persona(id="embassy", business_context="international_body")]
+    with caplog.at_level("WARNING", logger="statcodgen"):
+        generate_offline(notes, plan, seed=0, personas=personas)
+    assert "1 planned code(s) draw their style from fewer than 20 personas (smallest: 99.00 with 1 of 26)" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="statcodgen"):
+        generate_offline(notes, plan[plan["code"] != "99.00"], seed=0, personas=personas)
+    assert caplog.text == ""
+
+
 def test_styled_lines_keep_their_most_specific_word(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
     """A persona who mistypes every word still leaves the word that says what the line is: its most
     specific word (a title word when it has one) escapes typos and truncation."""
