@@ -22,7 +22,7 @@ import math
 import random
 import re
 from collections import ChainMap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -164,7 +164,7 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
     rows_by_code = _note_lookup(notes)
     plan_rows = _plan_rows(plan, func)
     persona_list = _persona_list(personas)
-    salience = _salience(rows_by_code) if persona_list else None
+    salience_for = _salience_for(rows_by_code) if persona_list else None
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out: list[dict[str, Any]] = []
     shortfall: list[dict[str, Any]] = []
@@ -192,9 +192,7 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
         if len(lines) < n:
             shortfall.append({"code": code, "requested": n, "produced": len(lines)})
         label = _label_for(code, target, row, hierarchy, target_level)
-        if salience is not None:
-            line_salience = _code_salience(salience[0].get(str(row.get("section", "")), {}), salience[1],
-                                           len(rows_by_code), row.get("title", ""))
+        line_salience = salience_for(row) if salience_for is not None else None
         for i, line in enumerate(lines):
             persona_id = ""
             text = line.upper() if uppercase else line
@@ -220,10 +218,6 @@ def _persona_list(personas: Any) -> list[Any]:
     return list(personas)
 
 
-def _field(persona: Any, name: str) -> Any:
-    return persona.get(name) if isinstance(persona, dict) else getattr(persona, name, None)
-
-
 #: A code whose matching personas are fewer than this takes the habits of a handful of writers.
 MIN_PERSONA_POOL = 20
 
@@ -242,50 +236,52 @@ def _compatible(persona_list: list[Any], code: str, section: Any) -> list[Any]:
     """The personas whose business context can declare ``code`` (household employers for T,
     public bodies for O...: :func:`statcodgen.personas.contexts_for_code`); all of them when the
     personas carry no business context or none fits."""
-    from .personas import contexts_for_code
+    from .personas import contexts_for_code, fitting
+    from .style import _get
 
-    fits = set(contexts_for_code(code, "" if section is None else str(section)))
-    pool = [p for p in persona_list if str(_field(p, "business_context") or "") in fits]
-    return pool or persona_list
-
-
-def _salience(rows_by_code: dict[str, Any]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    """Per section, how much each word says about it (log-lift over the notes: one document per
-    code, its title and items; :func:`statcodgen.style.label_salience`), and each word's IDF."""
-    from .style import label_salience, word_salience
-
-    docs = [" ".join([str(r.get("title", ""))] + _items(r, "includes") + _items(r, "also_includes"))
-            for r in rows_by_code.values()]
-    return label_salience(docs, [str(r.get("section", "")) for r in rows_by_code.values()]), word_salience(docs)
+    contexts = [str(_get(p, "business_context", "")) for p in persona_list]
+    return fitting(persona_list, contexts, contexts_for_code(code, "" if section is None else str(section)))
 
 
-#: Weight added to the words of a code's own title: they say what the class is, so truncation keeps
-#: one of them ("COOK IN PRIVATE HOUSEHOLD" -> "PRIVATE HOUSEHOLD", not the ambiguous "COOK").
+#: Weight added to the specific words of a code's own title: they say what the class is, so a
+#: terse declarant who cuts a long line keeps one of them.
 TITLE_BONUS = 10.0
 
 
-def _code_salience(section_table: dict[str, float], idf: dict[str, float], n_docs: int, title: Any) -> Mapping[str, float]:
-    """The section's word weights, with the code's specific title words (and their singular/plural
-    forms) raised by :data:`TITLE_BONUS`; title words found in more than a tenth of the ``n_docs``
-    notes ("ACTIVITIES", "OTHER", "SERVICES"; with few notes, in more than two) get no bonus."""
-    from .style import _TAIL_WORDS, _key
+def _salience_for(rows_by_code: dict[str, Any]) -> Callable[[dict[str, Any]], Mapping[str, float]]:
+    """Word weights for the lines of one note row, built once from all the notes (one document per
+    code: its title and items): the log-lift of each word for the row's section
+    (:func:`statcodgen.style.label_salience`), with the code's specific title words (and their
+    singular/plural forms) raised by :data:`TITLE_BONUS`. Title words found in more than a tenth of
+    the notes ("ACTIVITIES", "OTHER", "SERVICES"; with few notes, in more than two) get no bonus."""
+    from .style import _TAIL_WORDS, _word_key, label_salience, word_salience
 
-    bonus: dict[str, float] = {}
-    for word in str(title or "").replace(",", " ").replace(";", " ").split():
-        key = _key(word).strip("()")
-        if len(key) < 3 or key in _TAIL_WORDS or n_docs * math.exp(-idf.get(key, math.inf)) > max(2.0, n_docs / 10):
-            continue
-        forms = {key, key[:-1], key[:-2] if key.endswith("ES") else key} if key.endswith("S") else {key, key + "S"}
-        for form in forms:
-            bonus[form] = section_table.get(form, 0.0) + TITLE_BONUS
-    return ChainMap(bonus, section_table)
+    docs = [" ".join([str(r.get("title", ""))] + _items(r, "includes") + _items(r, "also_includes"))
+            for r in rows_by_code.values()]
+    lift = label_salience(docs, [str(r.get("section", "")) for r in rows_by_code.values()])
+    idf = word_salience(docs)
+    too_common = math.log(len(docs) / max(2.0, len(docs) / 10))  # IDF of a word in that many notes
+
+    def for_row(row: dict[str, Any]) -> Mapping[str, float]:
+        section_table = lift.get(str(row.get("section", "")), {})
+        bonus: dict[str, float] = {}
+        for word in str(row.get("title", "") or "").replace(",", " ").replace(";", " ").split():
+            key = _word_key(word)
+            if len(key) < 3 or key in _TAIL_WORDS or idf.get(key, math.inf) < too_common:
+                continue
+            forms = {key, key[:-1], key[:-2] if key.endswith("ES") else key} if key.endswith("S") else {key, key + "S"}
+            for form in forms:
+                bonus[form] = section_table.get(form, 0.0) + TITLE_BONUS
+        return ChainMap(bonus, section_table)
+
+    return for_row
 
 
 def _styled(line: str, persona: Any, language: str, rng: random.Random,
             salience: Mapping[str, float] | None = None) -> tuple[str, str]:
-    from .style import apply_style  # the personas stage; imported only when personas are used
+    from .style import _get, apply_style  # the personas stage; imported only when personas are used
 
-    pid = _field(persona, "persona_id")
+    pid = _get(persona, "persona_id", None)
     if pid is None:
         pid = getattr(persona, "id", "")
     styled = apply_style(line, persona, language=language, rng=rng, salience=salience)

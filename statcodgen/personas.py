@@ -28,6 +28,7 @@ __all__ = [
     "BUSINESS_CONTEXTS",
     "MARKET_CONTEXTS",
     "contexts_for_code",
+    "fitting",
     "EDUCATION_LEVELS",
     "TRAITS",
     "MIN_AGE_BY_EDUCATION",
@@ -413,17 +414,23 @@ def _matched(n_requests: int, frame: pd.DataFrame, ids: list[str], codes: list[t
         raise DataFormatError("strategy 'matched' needs one (code, section) per request.", column="codes",
                               expected=f"a list of {n_requests} (code, section) pairs")
     contexts = frame["business_context"].astype(str).tolist() if "business_context" in frame.columns else [""] * len(ids)
-    order = [ids[i] for i in rng.permutation(len(ids))]
-    context_of = dict(zip(ids, contexts))
+    perm = rng.permutation(len(ids))
+    order, order_contexts = [ids[i] for i in perm], [contexts[i] for i in perm]
     pools: dict[tuple[str, ...], list[str]] = {}
     used: dict[tuple[str, ...], int] = {}
     out = []
     for code, section in codes:
         fits = contexts_for_code(code, section)
-        pool = pools.setdefault(fits, [i for i in order if context_of[i] in fits] or order)
+        pool = pools.setdefault(fits, fitting(order, order_contexts, fits))
         out.append(pool[used.get(fits, 0) % len(pool)])
         used[fits] = used.get(fits, 0) + 1
     return out
+
+
+def fitting(items: list[Any], contexts: list[str], fits: tuple[str, ...]) -> list[Any]:
+    """The ``items`` (personas or their ids) whose business context (``contexts``, same order) is
+    one of ``fits``; all of them when none is."""
+    return [item for item, context in zip(items, contexts) if context in fits] or items
 
 
 def contexts_for_code(code: str, section: str = "") -> tuple[str, ...]:

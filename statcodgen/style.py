@@ -11,9 +11,10 @@ What a transform adds must fit the declarant: a client type ("FOR BUSINESSES") o
 "I RUN A SMALL BUSINESS" sentence only for a market unit (``business_context`` in
 :data:`statcodgen.personas.MARKET_CONTEXTS`, or unknown), never for a household employer, a public
 body or an embassy. Truncation keeps the words that say what the activity is: given a
-``salience`` table (:func:`word_salience`, inverse document frequency over the notes), a terse
-declarant keeps the most specific words ("COOK IN PRIVATE HOUSEHOLD" -> "COOK HOUSEHOLD"), as the
-plumber who writes "PLOMBERIE CHAUFFAGE" does, instead of the first ones ("COOK PRIVATE").
+``salience`` table (one label's table of :func:`label_salience`), a terse declarant keeps the most
+specific run of whole phrases ("EXTRACTION OF CRUDE PETROLEUM" -> "CRUDE PETROLEUM"), as the
+plumber who writes "PLOMBERIE CHAUFFAGE" does, instead of the first words, and lines of at most
+:data:`TERSE_WORDS` content words are not cut at all.
 
 Each step is a public pure function taking a ``numpy.random.Generator``, so results are
 deterministic for a seed and each rate can be tested alone. Language tables exist for ``fr``,
@@ -100,7 +101,6 @@ _CLIENTS = {
     "en": ["FOR BUSINESSES", "FOR PRIVATE CUSTOMERS", "TO THE TRADE"],
     "es": ["PARA PARTICULARES", "PARA EMPRESAS"],
 }
-_MARKET = frozenset({"sole_trader", "micro_enterprise", "sme", ""})
 _PLACE = {"fr": "A {city}", "en": "IN {city}", "es": "EN {city}"}
 _VERBOSE = {
     "fr": ["JE SOUHAITE EXERCER UNE ACTIVITE DE {x}", "MON ACTIVITE CONSISTE EN {x}",
@@ -139,6 +139,11 @@ def _key(token: str) -> str:
     return "".join(ch for ch in t if not unicodedata.combining(ch)).rstrip(",.;:!?")
 
 
+def _word_key(token: str) -> str:
+    """:func:`_key` without surrounding brackets ("(ACTIVITIES)" -> "ACTIVITIES"): salience lookups."""
+    return _key(token).strip("()")
+
+
 def _neighbours(layout: str) -> dict[str, str]:
     rows = _ROWS[layout]
     out: dict[str, str] = {}
@@ -162,7 +167,7 @@ def abbreviate(text: str, rate: float, *, language: str, rng: np.random.Generato
     out = []
     for tok in text.split():
         key = _key(tok)
-        if key in table and key.strip("()") not in keep and rng.random() < rate:
+        if key in table and _word_key(tok) not in keep and rng.random() < rate:
             tail = tok[len(tok.rstrip(",.;:!?")):]
             out.append(table[key] + tail)
         else:
@@ -193,7 +198,7 @@ def add_typos(text: str, rate: float, *, language: str = "en", rng: np.random.Ge
               keep: Collection[str] = ()) -> str:
     """Give each word of 4+ letters one typo (adjacent key, transposition or dropped letter, chosen
     uniformly) with probability ``rate``; words whose key (:func:`_key`) is in ``keep`` are left alone."""
-    return " ".join(_typo(w, language, rng) if rng.random() < rate and _key(w).strip("()") not in keep else w
+    return " ".join(_typo(w, language, rng) if rng.random() < rate and _word_key(w) not in keep else w
                     for w in text.split())
 
 
@@ -242,7 +247,7 @@ def truncate(text: str, max_words: int, *, salience: Mapping[str, float] | None 
             runs[-1].append(i)
         if w.endswith((",", ")", ";", ":")):
             runs.append([])
-    weight = [salience.get(_key(w).strip("()"), 0.0) for w in words]
+    weight = [salience.get(_word_key(w), 0.0) for w in words]
     best: tuple[float, int, int] | None = None
     for run in runs:
         for size in range(min(k, len(run)), 0, -1):
@@ -259,7 +264,7 @@ def word_salience(texts: Iterable[str]) -> dict[str, float]:
     """Inverse document frequency ``log(N / df)`` of each word key (accent-free upper case) over
     ``texts`` (one document per code, e.g. title + includes of every note). Specific words
     ("QUARRYING", "GOVERNESS") weigh more than words found in many notes ("ACTIVITIES", "PRIVATE")."""
-    docs = [{_key(w).strip("()") for w in str(t).split()} for t in texts]
+    docs = [{_word_key(w) for w in str(t).split()} for t in texts]
     n = len(docs)
     df: dict[str, int] = {}
     for d in docs:
@@ -274,7 +279,7 @@ def label_salience(texts: Iterable[str], labels: Iterable[str]) -> dict[str, dic
     ``log((df_l(w) + 0.5) / (n_l + 1)) - log((df(w) + 0.5) / (n + 1))`` over documents ``texts``
     (one per code) grouped by ``labels`` (e.g. their section). "HOUSEHOLDS" weighs much more for
     section T than "ACTIVITIES" does; words absent from a label's notes weigh less than zero."""
-    docs = [({_key(w).strip("()") for w in str(t).split()} - {""}, str(lab)) for t, lab in zip(texts, labels)]
+    docs = [({_word_key(w) for w in str(t).split()} - {""}, str(lab)) for t, lab in zip(texts, labels)]
     n = len(docs)
     df: dict[str, int] = {}
     df_l: dict[str, dict[str, int]] = {}
@@ -329,6 +334,13 @@ def reorder(text: str, *, rng: np.random.Generator) -> str:
     return text
 
 
+def _is_market(business_context: str) -> bool:
+    """A unit with clients (:data:`statcodgen.personas.MARKET_CONTEXTS`), or an unknown context."""
+    from .personas import MARKET_CONTEXTS  # personas imports this module at its end
+
+    return not business_context or business_context in MARKET_CONTEXTS
+
+
 def add_context(text: str, *, language: str, rng: np.random.Generator, city: str = "",
                 business_context: str = "") -> str:
     """Append a client type ("POUR PARTICULIERS", "FOR BUSINESSES"...) or, when ``city`` is given,
@@ -337,7 +349,7 @@ def add_context(text: str, *, language: str, rng: np.random.Generator, city: str
     gets the place only, or nothing without a city."""
     if language not in _CLIENTS:
         return text
-    market = business_context in _MARKET
+    market = _is_market(business_context)
     if city and (not market or rng.random() < 0.5):
         return f"{text} {_PLACE[language].format(city=city.upper())}"
     if not market:
@@ -353,7 +365,7 @@ def verbose_form(text: str, *, language: str, rng: np.random.Generator, business
     "PUBLIC SERVICE:"): each would be a coding signal of its own whatever the line that follows."""
     if language not in _VERBOSE:
         return text
-    forms = (_VERBOSE if business_context in _MARKET else _VERBOSE_NEUTRAL)[language]
+    forms = (_VERBOSE if _is_market(business_context) else _VERBOSE_NEUTRAL)[language]
     return _elide(forms[int(rng.integers(0, len(forms)))].format(x=text), language)
 
 
@@ -383,7 +395,7 @@ def _anchor(text: str, salience: Mapping[str, float] | None) -> frozenset[str]:
     abbreviations), or nothing without a salience table."""
     if not salience:
         return frozenset()
-    keys = [k for k in (_key(w).strip("()") for w in text.split()) if k and k not in _TAIL_WORDS]
+    keys = [k for k in map(_word_key, text.split()) if k and k not in _TAIL_WORDS]
     return frozenset({max(keys, key=lambda k: salience.get(k, 0.0))}) if keys else frozenset()
 
 
@@ -393,8 +405,8 @@ def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Genera
     type it in ``language``; deterministic given ``rng`` (numpy Generator, or a ``random.Random``
     from which one 64-bit seed is drawn). ``salience`` (optional: word key -> weight, from
     :func:`word_salience` or one label's table of :func:`label_salience`) makes truncation keep the
-    most specific words, and typos and abbreviations spare the line's most specific word. Never returns an empty string (falls back
-    to the cased input)."""
+    most specific words, and typos and abbreviations spare the line's most specific word. Never
+    returns an empty string (falls back to the cased input)."""
     check_type("text", text, str, func="apply_style")
     check_type("rng", rng, (np.random.Generator, random.Random), func="apply_style")
     if isinstance(rng, random.Random):  # stdlib generator (offline generator): derive a numpy one
