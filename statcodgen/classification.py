@@ -8,8 +8,9 @@ spellings ``B`` / ``08`` / ``08.1`` / ``08.12`` / ``08.12Z`` (NAF rév. 2), ``08
 Built-in systems (``Hierarchy.builtin``): ``"nace_rev2"`` (21 sections A–U, 615 classes),
 ``"nace_rev21"`` (22 sections A–V, 651 classes), ``"naf_rev2"`` (NACE Rev. 2 + 732 subclasses
 ``01.11Z``) and ``"naf2025"`` (NACE Rev. 2.1 + 747 subclasses ``01.11Y``). The package ships only
-codes and the official section titles (``statcodgen/data/``); groups and divisions are derived
-from the class codes; other titles come from a notes file (``Hierarchy.from_notes``).
+codes, division ranges and short section labels in our own words (``statcodgen/data/``); groups
+and divisions are derived from the class codes; official titles come from a notes file
+(``Hierarchy.from_notes``).
 
 Section letters differ between NACE Rev. 2 and Rev. 2.1 from J onwards (public administration,
 84, is ``O`` in Rev. 2 and ``P`` in Rev. 2.1). A hierarchy built from a notes file takes the
@@ -143,11 +144,11 @@ def _parse_range(text: str) -> list[str]:
 
 @lru_cache(maxsize=None)
 def _section_table(base: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(division -> section, section -> title) for ``nace_rev2`` or ``nace_rev21``."""
+    """(division -> section, section -> short label) for ``nace_rev2`` or ``nace_rev21``."""
     with resources.files("statcodgen").joinpath("data", f"sections_{base}.csv").open(encoding="utf-8") as fh:
-        table = pd.read_csv(fh, dtype=str)
+        table = pd.read_csv(fh, dtype=str, comment="#")
     div2sec = {d: row.section for row in table.itertuples() for d in _parse_range(row.divisions)}
-    return div2sec, dict(zip(table.section, table.title))
+    return div2sec, dict(zip(table.section, table.label))
 
 
 def _read_codes(name: str) -> list[str]:
@@ -215,7 +216,7 @@ class Hierarchy:
         Codes are normalised; missing ancestors are added from the code shape (``08.12Y`` ->
         ``08.12`` -> ``08.1`` -> ``08``); a division's section comes from the row's ``section``
         column, else from its ``parent``, else from the section table of ``section_system``
-        (default: ``system``), which also gives the section titles.
+        (default: ``system``), which also gives the (short) section labels.
         """
         if "code" not in df.columns:
             raise UnknownCodeError("the table has no 'code' column.", column="code", expected="a 'code' column")

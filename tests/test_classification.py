@@ -62,7 +62,7 @@ def test_section_letters_differ_between_revisions():
     assert [rev2.section(c) for c in ("84.11", "97.00", "99.00", "62.01", "45.20")] == ["O", "T", "U", "J", "G"]
     assert [rev21.section(c) for c in ("84.11", "97.00", "99.00", "62.10")] == ["P", "U", "V", "K"]
     assert "45.20" not in rev21  # division 45 was merged into 46/47 in Rev. 2.1
-    assert "PUBLIC ADMINISTRATION" in rev2.title("O")
+    assert "GOVERNMENT" in rev2.title("O")
     assert "EXTRATERRITORIAL" in rev21.title("V")
 
 
@@ -120,7 +120,7 @@ def test_from_frame_adds_missing_ancestors_and_sections():
     assert h.counts() == {"section": 2, "division": 2, "group": 2, "class": 2, "subclass": 2}
     assert h.title("84.11Y") == "a" and h.title("O") == ""
     h2 = Hierarchy.from_frame(pd.DataFrame({"code": ["84.11"]}), system="nace_rev21")
-    assert h2.section("84.11") == "P" and h2.title("P").startswith("PUBLIC")
+    assert h2.section("84.11") == "P" and h2.title("P").startswith("GOVERNMENT")
     with pytest.raises(UnknownCodeError, match="no section known"):
         Hierarchy.from_frame(pd.DataFrame({"code": ["84.11"]}))
 

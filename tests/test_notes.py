@@ -89,7 +89,7 @@ def test_naf_like_fixture_keeps_file_sections():
     assert df.set_index("code").section.to_dict() == {"08.12Y": "B", "84.11Y": "O", "97.00Y": "T", "99.00Y": "U"}
     h = Hierarchy.from_notes(df)
     assert h.ancestors("84.11Y") == ["84.11", "84.1", "84", "O"]
-    assert h.title("O").startswith("PUBLIC ADMINISTRATION")
+    assert h.title("O").startswith("GOVERNMENT")
 
 
 def test_explicit_columns_on_other_layout():

@@ -48,7 +48,7 @@ def test_series_row_and_hierarchy_titles() -> None:
 
     row = pd.Series(NOTE)
     user = _user(build_messages(row, language="en", hierarchy=Hierarchy.builtin("nace_rev2")))
-    assert "Position in the classification:\n- B: MINING AND QUARRYING\n- 08" in user
+    assert "Position in the classification:\n- B: MINES AND QUARRIES\n- 08" in user
     rows = [("B", "section", None, "PITS AND MINES"), ("08", "division", "B", "Other pits"),
             ("08.1", "group", "08", "Pits of sand and stone"), ("08.12", "class", "08.1", NOTE["title"])]
     notes = pd.DataFrame(rows, columns=["code", "level", "parent", "title"])
