@@ -32,7 +32,7 @@ def test_coverage_table_includes_zero_codes(real_small):
     counts = dict(zip(cov.code, cov.n_rows))
     assert counts == {**dict.fromkeys(NAF2.codes("section"), 0), "A": 1, "B": 1, "C": 1, "N": 1, "O": 1, "T": 1}
     assert cov.loc[cov.code == "O", "share"].item() == pytest.approx(1 / 6)
-    assert cov.loc[cov.code == "O", "title"].item().startswith("PUBLIC ADMINISTRATION")
+    assert cov.loc[cov.code == "O", "title"].item().startswith("GOVERNMENT")
     div = coverage_table(real_small["code"], NAF2, level="division")
     assert len(div) == 88 and div.loc[div.code == "84", "n_rows"].item() == 1
 
