@@ -30,10 +30,10 @@ def machine() -> str:
 
 def ons_measure_data(*, keep: int = 2, seed: int = 0) -> dict[str, object]:
     """Notes, hierarchy and the ONS split of the measure: ``train`` (scarce), ``train_full``, ``test``."""
-    from statcodgen import datasets
-    from statcodgen.classification import Hierarchy
-    from statcodgen.experiments import simulate_scarcity, split_real
-    from statcodgen.notes import load_notes
+    from statcodgen.sources import datasets
+    from statcodgen.classification.hierarchy import Hierarchy
+    from statcodgen.modelling.experiments import simulate_scarcity, split_real
+    from statcodgen.sources.notes import load_notes
 
     notes = load_notes(datasets.fetch_nace_rev2_notes())
     h = Hierarchy.from_notes(notes)
@@ -48,7 +48,7 @@ def ons_measure_data(*, keep: int = 2, seed: int = 0) -> dict[str, object]:
 
 def measure(data: dict[str, object], synthetic: dict[str, pd.DataFrame], *, seeds: list[int] = (0, 1, 2), full_real: bool = False) -> pd.DataFrame:
     """Mean ± std over seeds of per-target F1, their mean and overall accuracy, per variant."""
-    from statcodgen.experiments import run_experiments, target_summary
+    from statcodgen.modelling.experiments import run_experiments, target_summary
 
     exp = run_experiments(
         data["train"], data["test"], synthetic, seeds=list(seeds), params=PROTOCOL_PARAMS, language="en",
@@ -66,7 +66,7 @@ def dev_measure(data: dict[str, object], synthetic: dict[str, pd.DataFrame], *, 
     F1, their mean, accuracy and the number of pooled predictions per target."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    from statcodgen.experiments import _fit_predict, drop_test_leaks, simulate_scarcity, split_real, training_set
+    from statcodgen.modelling.experiments import _fit_predict, drop_test_leaks, simulate_scarcity, split_real, training_set
 
     pooled: dict[str, tuple[list[str], list[str]]] = {"real_only": ([], []), **{f"real+{n}": ([], []) for n in synthetic}}
     for inner in inner_seeds:

@@ -24,10 +24,10 @@ import pandas as pd
 
 from _common import RESULTS, TARGETS, machine, measure, ons_measure_data, to_markdown
 
-from statcodgen.cleaning import clean
-from statcodgen.coverage import generation_plan
-from statcodgen.generate import generate
-from statcodgen.normalize import normalize_series
+from statcodgen.cleaning.stage import clean
+from statcodgen.gaps.coverage import generation_plan
+from statcodgen.generation.engine import generate
+from statcodgen.text.normalize import normalize_series
 
 NOISE = {
     "preamble": ["HERE ARE 20 ACTIVITIES FOR THIS CLASS:", "SURE! HERE ARE THE LINES YOU ASKED FOR", "VOICI LES ACTIVITÉS DEMANDÉES :"],

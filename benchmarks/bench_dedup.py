@@ -4,7 +4,7 @@ Generates N lines of 3-12 words from a Zipf-distributed vocabulary (seeded), of 
 share are planted near duplicates of another line, then runs in separate subprocesses (so that
 each peak RSS is its own):
 
-* ``ours``   statcodgen.dedup.dedup(method="minhash", shingle="word", num_perm=128, threshold=0.9)
+* ``ours``   statcodgen.cleaning.dedup.dedup(method="minhash", shingle="word", num_perm=128, threshold=0.9)
 * ``naive``  a per-line datasketch loop (MinHash() + update per token, MinHashLSH query/insert)
              on a sample of ``--naive-n`` lines, time extrapolated linearly to N
 * ``rensa``  rensa.RMinHashDeduplicator (Rust) on the same N lines, 128 perms, threshold 0.9
@@ -120,7 +120,7 @@ def worker(engine: str, n: int, naive_n: int, seed: int) -> dict:
     base_rss = _rss_mib()
     out: dict = {"engine": engine, "n": n, "rss_after_data_mib": round(base_rss, 1)}
     if engine == "ours":
-        from statcodgen.dedup import dedup
+        from statcodgen.cleaning.dedup import dedup
 
         t0 = time.perf_counter()
         res = dedup(df, label_col=None, method="minhash", threshold=0.9, num_perm=128, shingle="word", seed=1)
@@ -137,7 +137,7 @@ def worker(engine: str, n: int, naive_n: int, seed: int) -> dict:
     elif engine == "rensa":
         import rensa
 
-        from statcodgen.normalize import normalize_series
+        from statcodgen.text.normalize import normalize_series
 
         t0 = time.perf_counter()
         toks = [t.split() for t in normalize_series(df["text"])]
@@ -150,7 +150,7 @@ def worker(engine: str, n: int, naive_n: int, seed: int) -> dict:
     elif engine == "rensa_matrix":
         import rensa
 
-        from statcodgen.normalize import normalize_series
+        from statcodgen.text.normalize import normalize_series
 
         t0 = time.perf_counter()
         toks = [t.split() for t in normalize_series(df["text"])]
@@ -164,7 +164,7 @@ def worker(engine: str, n: int, naive_n: int, seed: int) -> dict:
     else:  # naive datasketch loop on a sample
         from datasketch import MinHash, MinHashLSH
 
-        from statcodgen.normalize import normalize_text
+        from statcodgen.text.normalize import normalize_text
 
         pick = np.sort(np.random.default_rng(seed).choice(len(df), size=min(naive_n, len(df)), replace=False))
         sample = df["text"].iloc[pick].tolist()

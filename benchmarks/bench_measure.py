@@ -8,7 +8,7 @@ Protocol
 3. Scarcity: in train, sections B, O, T, U keep 2 rows each (sampled with the run seed).
 4. Variants (each = scarce real train + extra lines for the B/O/T/U classes of the NACE Rev. 2 notes):
    ``real_only``; ``titles`` (one line per class title); ``naive_bullets`` (each raw Includes /
-   Also-includes item); ``offline`` (statcodgen.offline, N lines per class of the section, via generation_plan);
+   Also-includes item); ``offline`` (statcodgen.generation.offline, N lines per class of the section, via generation_plan);
    plus ``full_real`` (the train part without scarcity) as the ceiling.
    Synthetic lines whose normalised text equals a test text are removed before training.
 5. fastText: epoch 30, lr 0.5, wordNgrams 2, minn 3, maxn 5, dim 100 (``FastTextParams.benchmark``).
@@ -38,10 +38,10 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from statcodgen.classification import section_of_division  # noqa: E402
-from statcodgen.normalize import normalize_text  # noqa: E402
-from statcodgen.offline import generate_offline, naive_bullets, titles_baseline  # noqa: E402
-from statcodgen.train import FastTextClassifier, FastTextParams  # noqa: E402
+from statcodgen.classification.hierarchy import section_of_division  # noqa: E402
+from statcodgen.text.normalize import normalize_text  # noqa: E402
+from statcodgen.generation.offline import generate_offline, naive_bullets, titles_baseline  # noqa: E402
+from statcodgen.modelling.train import FastTextClassifier, FastTextParams  # noqa: E402
 
 TARGETS = ("B", "O", "T", "U")
 VARIANTS = ("real_only", "titles", "naive_bullets", "offline", "full_real")
@@ -62,8 +62,8 @@ def load_ons(base: Path) -> pd.DataFrame:
 
 
 def load_nace_notes(base: Path) -> pd.DataFrame:
-    """NACE Rev. 2 English notes through statcodgen.notes.load_notes."""
-    from statcodgen.notes import load_notes
+    """NACE Rev. 2 English notes through statcodgen.sources.notes.load_notes."""
+    from statcodgen.sources.notes import load_notes
 
     return load_notes(base / "nace_rev2_notes_en" / "nace_rev2_notes_en.csv")
 
@@ -87,9 +87,9 @@ def offline_lines(notes: pd.DataFrame, *, per_class: int, seed: int, targets: tu
     """Offline generator lines for the target sections: ``per_class`` x (number of classes) per section.
 
     The volume follows the size of the section in the classification (B has 15 classes, U one),
-    through one :func:`statcodgen.coverage.generation_plan` call per section.
+    through one :func:`statcodgen.gaps.coverage.generation_plan` call per section.
     """
-    from statcodgen.coverage import generation_plan
+    from statcodgen.gaps.coverage import generation_plan
 
     plans = []
     for t in targets:

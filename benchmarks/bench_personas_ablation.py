@@ -9,7 +9,7 @@ B, O, T, U with 2 real training rows each; 5 seeds).
 Part B, scripted local LLM server (OpenAIStubServer on 127.0.0.1): the server is NOT a language
 model. Its scripted answer imitates the mode collapse the seed's LLM showed (it returns the note's
 items in the same order for every request of a code) and, when the prompt carries a persona, it
-rewrites the lines the way that persona writes (statcodgen.style). This part checks the plumbing
+rewrites the lines the way that persona writes (statcodgen.personas.style). This part checks the plumbing
 (persona in every prompt, persona id in the provenance) and measures what conditioning does to
 diversity under mode collapse; it says nothing about a real model's quality.
 
@@ -34,12 +34,12 @@ import pandas as pd
 
 from _common import RESULTS, TARGETS, dev_measure, machine, measure, ons_measure_data, to_markdown
 
-from statcodgen.coverage import generation_plan
-from statcodgen.diversity import diversity_table
-from statcodgen.generate import generate
-from statcodgen.llm import LLMConfig
-from statcodgen.personas import personas_from_frame, sample_personas
-from statcodgen.style import apply_style
+from statcodgen.gaps.coverage import generation_plan
+from statcodgen.cleaning.diversity import diversity_table
+from statcodgen.generation.engine import generate
+from statcodgen.generation.llm import LLMConfig
+from statcodgen.personas.persona import personas_from_frame, sample_personas
+from statcodgen.personas.style import apply_style
 from statcodgen.testing import OpenAIStubServer
 
 

@@ -16,8 +16,8 @@ import shutil
 import time
 from pathlib import Path
 
-from statcodgen.config import load_config
-from statcodgen.pipeline import run_pipeline
+from statcodgen.study.config import load_config
+from statcodgen.study.pipeline import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 

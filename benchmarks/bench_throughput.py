@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from statcodgen.journal import Journal
-from statcodgen.llm import LLMConfig, make_request, run_requests
-from statcodgen.parsing import format_output
+from statcodgen.generation.journal import Journal
+from statcodgen.generation.llm import LLMConfig, make_request, run_requests
+from statcodgen.generation.parsing import format_output
 
 ROOT = Path(__file__).resolve().parents[1]
 

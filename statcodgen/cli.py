@@ -31,7 +31,7 @@ __all__ = ["main", "build_parser"]
 
 
 def _read_table(path: str) -> pd.DataFrame:
-    from .generate import load_generated
+    from .generation.engine import load_generated
 
     p = Path(path)
     if p.suffix in (".parquet", ".csv") and p.exists():
@@ -48,8 +48,8 @@ def _print(df: pd.DataFrame, max_rows: int = 60) -> None:
 
 
 def _notes_from_args(args: argparse.Namespace) -> pd.DataFrame:
-    from . import datasets
-    from .notes import load_notes
+    from .sources import datasets
+    from .sources.notes import load_notes
 
     if args.notes:
         return load_notes(args.notes, layout=args.layout)
@@ -65,7 +65,7 @@ def _add_notes_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from .coverage import coverage_table, find_gaps, format_table
+    from .gaps.coverage import coverage_table, find_gaps, format_table
 
     real, h = _real(args, args.real)
     table = coverage_table(real, h, level=args.level)
@@ -94,25 +94,25 @@ def _endpoints(values: list[str] | None, concurrency: int) -> str | list[dict[st
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .classification import Hierarchy
-    from .coverage import generation_plan
-    from .generate import generate, write_generated
+    from .classification.hierarchy import Hierarchy
+    from .gaps.coverage import generation_plan
+    from .generation.engine import generate, write_generated
 
     notes = _notes_from_args(args)
     h = Hierarchy.from_notes(notes)
     plan = generation_plan(notes, targets=args.targets, n_per_target=args.n_per_target, level=args.level, min_per_code=args.min_per_code, weight=args.weight)
     personas = None
     if args.persona_file:
-        from .persona_sources import load_personas
+        from .personas.sources import load_personas
 
         personas = load_personas(args.persona_file)
     elif args.personas:
-        from .personas import sample_personas
+        from .personas.persona import sample_personas
 
         personas = sample_personas(args.personas, locale=args.persona_locale, seed=args.seed)
     kwargs: dict[str, Any] = {}
     if args.backend == "openai":
-        from .llm import LLMConfig
+        from .generation.llm import LLMConfig
 
         kwargs["llm"] = LLMConfig(
             base_url=_endpoints(args.base_url, args.concurrency), model=args.model, api_key_env=args.api_key_env,
@@ -140,8 +140,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from .cleaning import clean, format_cleaning_report
-    from .generate import write_generated
+    from .cleaning.stage import clean, format_cleaning_report
+    from .generation.engine import write_generated
 
     df = _read_table(args.input)
     res = clean(
@@ -163,7 +163,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_diversity(args: argparse.Namespace) -> int:
-    from .diversity import diversity_table
+    from .cleaning.diversity import diversity_table
 
     _print(diversity_table(_read_table(args.file), text_col=args.text_column, by=args.by))
     return 0
@@ -171,8 +171,8 @@ def cmd_diversity(args: argparse.Namespace) -> int:
 
 def _real(args: argparse.Namespace, path: str | None) -> tuple[pd.DataFrame, Any]:
     """Real labelled rows (``path``, or the ONS index) and the hierarchy (``--system`` or the notes)."""
-    from . import datasets
-    from .classification import Hierarchy
+    from .sources import datasets
+    from .classification.hierarchy import Hierarchy
 
     h = Hierarchy.builtin(args.system) if args.system else Hierarchy.from_notes(_notes_from_args(args))
     if path:
@@ -190,7 +190,7 @@ def _labelled(args: argparse.Namespace, path: str | None) -> tuple[pd.DataFrame,
 
 def _synthetic_sets(values: list[str], h: Any, level: str) -> dict[str, pd.DataFrame]:
     """``NAME=FILE`` (or ``FILE``: name = file stem) -> generated lines with ``label`` at ``level``."""
-    from .generate import load_generated
+    from .generation.engine import load_generated
 
     sets = {}
     for v in values or []:
@@ -201,7 +201,7 @@ def _synthetic_sets(values: list[str], h: Any, level: str) -> dict[str, pd.DataF
 
 
 def _params(args: argparse.Namespace) -> Any:
-    from .train import FastTextParams
+    from .modelling.train import FastTextParams
 
     overrides: dict[str, Any] = {}
     for item in args.set or []:
@@ -226,7 +226,7 @@ def _number(value: str) -> int | float | str:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from .experiments import run_experiments, simulate_scarcity, split_real, target_summary
+    from .modelling.experiments import run_experiments, simulate_scarcity, split_real, target_summary
 
     real, h = _labelled(args, args.real)
     train, test = split_real(real, test_size=args.test_size, seed=args.split_seed)
@@ -260,8 +260,8 @@ def _scarcity(values: list[str] | None) -> dict[str, int]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .experiments import training_set
-    from .train import FastTextClassifier
+    from .modelling.experiments import training_set
+    from .modelling.train import FastTextClassifier
 
     real, h = _labelled(args, args.real)
     sets = list(_synthetic_sets(args.synthetic, h, args.level).values())
@@ -273,8 +273,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
-    from .train import FastTextClassifier
+    from .modelling.evaluation import evaluate
+    from .modelling.train import FastTextClassifier
 
     clf = FastTextClassifier.load(args.model)
     test, _ = _labelled(args, args.test)
@@ -288,7 +288,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_personas(args: argparse.Namespace) -> int:
-    from .personas import sample_personas
+    from .personas.persona import sample_personas
 
     df = sample_personas(args.n, locale=args.locale, seed=args.seed)
     if args.out:
@@ -300,8 +300,8 @@ def cmd_personas(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .pipeline import run_pipeline
+    from .study.config import load_config
+    from .study.pipeline import run_pipeline
 
     cfg = load_config(args.config)
     if args.output_dir:
@@ -314,8 +314,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_batch_export(args: argparse.Namespace) -> int:
-    from .batch import export_batch
-    from .journal import Journal
+    from .generation.batch import export_batch
+    from .generation.journal import Journal
 
     with Journal(args.journal) as j:
         n = export_batch(j, args.out, model=args.model)
@@ -324,8 +324,8 @@ def cmd_batch_export(args: argparse.Namespace) -> int:
 
 
 def cmd_batch_import(args: argparse.Namespace) -> int:
-    from .batch import import_batch_results
-    from .journal import Journal
+    from .generation.batch import import_batch_results
+    from .generation.journal import Journal
 
     with Journal(args.journal) as j:
         stats = import_batch_results(j, args.results, errors_path=args.errors)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
-from statcodgen.journal import Journal
-from statcodgen.llm import LLMConfig, make_request, run_requests
+from statcodgen.generation.journal import Journal
+from statcodgen.generation.llm import LLMConfig, make_request, run_requests
 
 
 def build(base_url: str, n: int, concurrency: int = 8) -> tuple[LLMConfig, list]:

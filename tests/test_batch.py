@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from statcodgen.batch import batch_paths, export_batch, import_batch, import_batch_results
+from statcodgen.generation.batch import batch_paths, export_batch, import_batch, import_batch_results
 from statcodgen.errors import ConfigError, DataFormatError
-from statcodgen.journal import Journal
-from statcodgen.llm import LLMConfig, make_request, run_requests
+from statcodgen.generation.journal import Journal
+from statcodgen.generation.llm import LLMConfig, make_request, run_requests
 from statcodgen.testing import OpenAIStubServer
 
 

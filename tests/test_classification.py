@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from statcodgen.classification import LEVELS, SYSTEMS, Hierarchy, code_level, normalize_code, structural_parent
+from statcodgen.classification.hierarchy import LEVELS, SYSTEMS, Hierarchy, code_level, normalize_code, structural_parent
 from statcodgen.errors import ConfigError, UnknownCodeError
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from statcodgen.config import StudyConfig, load_config
+from statcodgen.study.config import StudyConfig, load_config
 from statcodgen.errors import ConfigError
 
 MINIMAL = {

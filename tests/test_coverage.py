@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statcodgen.classification import Hierarchy
-from statcodgen.coverage import allocate, coverage_all_levels, coverage_table, find_gaps, format_table, generation_plan
-from statcodgen.datasets import load_labelled, load_ons_index
+from statcodgen.classification.hierarchy import Hierarchy
+from statcodgen.gaps.coverage import allocate, coverage_all_levels, coverage_table, find_gaps, format_table, generation_plan
+from statcodgen.sources.datasets import load_labelled, load_ons_index
 from statcodgen.errors import ConfigError, DataFormatError, UnknownCodeError
-from statcodgen.notes import load_notes
+from statcodgen.sources.notes import load_notes
 
 FIX = Path(__file__).parent / "fixtures"
 SAMPLE = Path(__file__).parents[1] / "notes" / "sample_notes_en.csv"

@@ -12,14 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from statcodgen import datasets
-from statcodgen.classification import Hierarchy
-from statcodgen.datasets import (
+from statcodgen.sources import datasets
+from statcodgen.classification.hierarchy import Hierarchy
+from statcodgen.sources.datasets import (
     fetch_file, fetch_firm_activity_data, fetch_naf2025_notes, fetch_nace_rev2_notes, fetch_nace_rev21_notes,
     fetch_ons_index, get_data_home, get_mirror, load_firm_activity_data, load_labelled, load_ons_index, rejected_rows,
 )
 from statcodgen.errors import ConfigError, DataFormatError, FetchError, UnknownCodeError
-from statcodgen.notes import load_notes
+from statcodgen.sources.notes import load_notes
 
 FIX = Path(__file__).parent / "fixtures"
 NAF = Hierarchy.builtin("naf_rev2")

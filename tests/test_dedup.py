@@ -1,4 +1,4 @@
-"""Tests for statcodgen.dedup (exact + MinHash LSH near-duplicate removal)."""
+"""Tests for statcodgen.cleaning.dedup (exact + MinHash LSH near-duplicate removal)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datasketch import MinHash, MinHashLSH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from statcodgen._minhash import band_candidate_pairs, lsh_params, signatures_from_flat, to_lean_minhash
-from statcodgen.dedup import dedup, shingle_lines
+from statcodgen.text._minhash import band_candidate_pairs, lsh_params, signatures_from_flat, to_lean_minhash
+from statcodgen.cleaning.dedup import dedup, shingle_lines
 from statcodgen.errors import ConfigError, DataFormatError
-from statcodgen.normalize import normalize_series
+from statcodgen.text.normalize import normalize_series
 
 BASE = "pose de carrelage et parquet dans les maisons neuves individuelles".split()  # 10 distinct words
 LONG = BASE + "ainsi que des terrasses en bois pour clients particuliers aux alentours".split()  # 21 distinct

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from statcodgen.diversity import diversity_table, distinct_n, mean_pairwise_jaccard, unique_share
+from statcodgen.cleaning.diversity import diversity_table, distinct_n, mean_pairwise_jaccard, unique_share
 from statcodgen.errors import ConfigError, DataFormatError
 
 
@@ -78,8 +78,8 @@ def test_diversity_table():
 
 def test_personas_increase_diversity_of_a_repetitive_set():
     """What the ablation benchmark will show, in small: styled lines are more diverse."""
-    from statcodgen.personas import assign_personas, sample_personas
-    from statcodgen.style import style_frame
+    from statcodgen.personas.persona import assign_personas, sample_personas
+    from statcodgen.personas.style import style_frame
 
     base = pd.DataFrame({"text": ["Travaux de plomberie et chauffage", "Vente de pain et viennoiseries"] * 100,
                          "label": ["F", "G"] * 100})

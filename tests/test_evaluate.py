@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, InputError
-from statcodgen.evaluate import OVERALL, automatic_coding_curve, evaluate, summarise_seeds, tidy_metrics
+from statcodgen.modelling.evaluation import OVERALL, automatic_coding_curve, evaluate, summarise_seeds, tidy_metrics
 
 Y_TRUE = ["A", "A", "B", "B", "C"]
 PRED = pd.DataFrame(

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from statcodgen.journal import Journal
-from statcodgen.llm import LLMConfig, make_request, run_requests
+from statcodgen.generation.journal import Journal
+from statcodgen.generation.llm import LLMConfig, make_request, run_requests
 from statcodgen.testing import Fault, OpenAIStubServer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,13 +1,13 @@
-"""Tests for statcodgen.filters, statcodgen._excluded and statcodgen.cleaning."""
+"""Tests for statcodgen.cleaning.filters, statcodgen.cleaning._excluded and statcodgen.cleaning.stage."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from statcodgen.cleaning import clean, cleaning_report, format_cleaning_report
+from statcodgen.cleaning.stage import clean, cleaning_report, format_cleaning_report
 from statcodgen.errors import ConfigError, DataFormatError
-from statcodgen.filters import apply_filters, check_echo, check_garbage, check_language, check_length, detect_language
+from statcodgen.cleaning.filters import apply_filters, check_echo, check_garbage, check_language, check_length, detect_language
 
 # Short declarations in the style of business registers, written for these tests.
 FR = ["VENTE DE FRUITS ET LEGUMES SUR LES MARCHES", "TRANSPORT ROUTIER DE MARCHANDISES", "FABRICATION DE MEUBLES EN BOIS",
@@ -153,8 +153,8 @@ def test_clean_and_report() -> None:
 def test_excluded_on_real_notes(shared_data, rel: str) -> None:  # type: ignore[no-untyped-def]
     """Each Excludes item (up to its first comma) is caught under its own code; the code's own
     Includes items almost never are (measured: 0.88 / 0.008 en, 0.87 / 0.012 fr)."""
-    from statcodgen._excluded import ExcludesIndex
-    from statcodgen.notes import load_notes
+    from statcodgen.cleaning._excluded import ExcludesIndex
+    from statcodgen.sources.notes import load_notes
 
     notes = load_notes(shared_data / rel)
     index = ExcludesIndex(notes)
@@ -166,7 +166,7 @@ def test_excluded_on_real_notes(shared_data, rel: str) -> None:  # type: ignore[
 
 
 def test_label_consistency_with_a_real_fasttext_classifier() -> None:
-    from statcodgen.train import FastTextClassifier, FastTextParams
+    from statcodgen.modelling.train import FastTextClassifier, FastTextParams
 
     bakery = ["vente de pain", "boulangerie de quartier", "pain et croissants", "viennoiseries et pain frais",
               "boulangerie patisserie", "depot de pain", "pain au levain", "baguettes et pain de campagne"]

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from statcodgen.classification import Hierarchy
-from statcodgen.datasets import load_labelled
+from statcodgen.classification.hierarchy import Hierarchy
+from statcodgen.sources.datasets import load_labelled
 from statcodgen.errors import StatcodgenError
-from statcodgen.generate import load_generated
-from statcodgen.notes import load_notes
-from statcodgen.persona_sources import load_personas
+from statcodgen.generation.engine import load_generated
+from statcodgen.sources.notes import load_notes
+from statcodgen.personas.sources import load_personas
 
 SAMPLE = Path(__file__).resolve().parents[1] / "notes" / "sample_notes_en.csv"
 HEADERS = ["Code", "code", "Title", "title", "Section", "Includes", "Also includes", "Not includes", "Level", "Parent",

@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from statcodgen.generate import OUTPUT_COLUMNS
-from statcodgen.journal import Journal
+from statcodgen.generation.engine import OUTPUT_COLUMNS
+from statcodgen.generation.journal import Journal
 from statcodgen.testing import OpenAIStubServer
 
 NOTES = Path(__file__).resolve().parents[1] / "notes" / "sample_notes_en.csv"
@@ -88,7 +88,7 @@ def test_openai_backend_against_local_server(tmp_path: Path) -> None:
 
 
 def test_personas_reach_every_prompt_and_the_provenance(tmp_path: Path) -> None:
-    from statcodgen.personas import personas_from_frame, sample_personas
+    from statcodgen.personas.persona import personas_from_frame, sample_personas
 
     out = tmp_path / "gen.parquet"
     with OpenAIStubServer(responder=_responder) as server:
@@ -110,7 +110,7 @@ def test_personas_reach_every_prompt_and_the_provenance(tmp_path: Path) -> None:
 def test_matched_personas_fit_each_code_on_the_wire(tmp_path: Path) -> None:
     """--persona-strategy matched: every request the server received for a code of section T
     carries a household employer's paragraph, O a public body's, B a market unit's."""
-    from statcodgen.personas import MARKET_CONTEXTS, contexts_for_code, personas_from_frame, sample_personas
+    from statcodgen.personas.persona import MARKET_CONTEXTS, contexts_for_code, personas_from_frame, sample_personas
 
     out = tmp_path / "gen.parquet"
     with OpenAIStubServer(responder=_responder) as server:

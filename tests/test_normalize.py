@@ -1,4 +1,4 @@
-"""Tests for statcodgen.normalize."""
+"""Tests for statcodgen.text.normalize."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from statcodgen.errors import ConfigError
-from statcodgen.normalize import normalize_series, normalize_text, tokenize
+from statcodgen.text.normalize import normalize_series, normalize_text, tokenize
 
 
 def test_normalize_text_defaults() -> None:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statcodgen.classification import Hierarchy
+from statcodgen.classification.hierarchy import Hierarchy
 from statcodgen.errors import ConfigError, InputError, NotesFormatError, UnknownCodeError
-from statcodgen.notes import NOTES_COLUMNS, excluded_codes, load_notes, parse_items
+from statcodgen.sources.notes import NOTES_COLUMNS, excluded_codes, load_notes, parse_items
 
 FIX = Path(__file__).parent / "fixtures"
 SAMPLE = Path(__file__).parents[1] / "notes" / "sample_notes_en.csv"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, InputError
-from statcodgen.offline import GENERATION_COLUMNS, candidate_lines, generate_offline, naive_bullets, titles_baseline
+from statcodgen.generation.offline import GENERATION_COLUMNS, candidate_lines, generate_offline, naive_bullets, titles_baseline
 
 # Our own small notes in the load_notes() schema (our words, not an official text).
 _ROWS = [
@@ -118,7 +118,7 @@ def test_titles_and_naive_bullets(notes: pd.DataFrame) -> None:
 
 
 def test_personas_are_applied_and_recorded(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
-    from statcodgen.personas import Persona
+    from statcodgen.personas.persona import Persona
 
     personas = [Persona(id="low", casing="lower", typo_rate=0.0, abbreviation_rate=0.0),
                 Persona(id="up", casing="upper", typo_rate=0.0, abbreviation_rate=0.0)]
@@ -131,7 +131,7 @@ def test_personas_are_applied_and_recorded(notes: pd.DataFrame, plan: pd.DataFra
 def test_personas_fit_the_code(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
     """Lines of section U are declared by the international body, mining and baking by market units;
     a persona table without business contexts is used whole."""
-    from statcodgen.personas import Persona
+    from statcodgen.personas.persona import Persona
 
     personas = [Persona(id="embassy", business_context="international_body", casing="lower"),
                 Persona(id="shop", business_context="sole_trader"), Persona(id="firm", business_context="sme"),
@@ -144,7 +144,7 @@ def test_personas_fit_the_code(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
 
 
 def test_small_persona_pools_are_reported(notes: pd.DataFrame, plan: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
-    from statcodgen.personas import Persona
+    from statcodgen.personas.persona import Persona
 
     personas = [Persona(id=f"s{i}", business_context="sme") for i in range(25)] + [
         Persona(id="embassy", business_context="international_body")]
@@ -160,7 +160,7 @@ def test_small_persona_pools_are_reported(notes: pd.DataFrame, plan: pd.DataFram
 def test_styled_lines_keep_their_most_specific_word(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
     """A persona who mistypes every word still leaves the word that says what the line is: its most
     specific word (a title word when it has one) escapes typos and truncation."""
-    from statcodgen.personas import Persona
+    from statcodgen.personas.persona import Persona
 
     clumsy = [Persona(id="t", length="terse", typo_rate=1.0, abbreviation_rate=0.0, business_context="sme")]
     out = generate_offline(notes, plan[plan["code"] == "08.12"], seed=0, personas=clumsy)
@@ -198,8 +198,8 @@ _OTHER_WORDS = {"en": {"de", "del", "des"}, "fr": {"of", "the", "del"}, "es": {"
     ("cnae2009_notes_es", "cnae2009_notes_es.csv", {"system": "nace_rev2"}, "es"),
 ])
 def test_real_layouts(shared_data, folder: str, name: str, kwargs: dict, lang: str) -> None:
-    from statcodgen.coverage import generation_plan
-    from statcodgen.notes import load_notes
+    from statcodgen.gaps.coverage import generation_plan
+    from statcodgen.sources.notes import load_notes
 
     notes = load_notes(shared_data / folder / name, **kwargs)
     assert notes.attrs["language"] == lang

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, DataFormatError
-from statcodgen.personas import (
+from statcodgen.personas.persona import (
     BUSINESS_CONTEXTS,
     EDUCATION_LEVELS,
     MIN_AGE_BY_EDUCATION,
@@ -318,7 +318,7 @@ def test_parse_persona_answers_keeps_failures():
 
 
 def test_text_to_persona_through_local_server(tmp_path):
-    from statcodgen.llm import LLMConfig
+    from statcodgen.generation.llm import LLMConfig
     from statcodgen.testing import OpenAIStubServer
 
     def responder(body):
@@ -417,7 +417,7 @@ def test_sampled_personas_round_trip_through_files(tmp_path, suffix):
 
 
 def test_contexts_for_code():
-    from statcodgen.personas import BUSINESS_CONTEXTS, MARKET_CONTEXTS, contexts_for_code
+    from statcodgen.personas.persona import BUSINESS_CONTEXTS, MARKET_CONTEXTS, contexts_for_code
 
     assert contexts_for_code("97.00", "T") == ("household_employer",)
     assert contexts_for_code("84.11", "O") == ("public_body",)

@@ -95,7 +95,7 @@ def test_outputs_are_honest(study: tuple[Path, Path, subprocess.CompletedProcess
     assert train["label"].value_counts().reindex(["B", "O", "T", "U"]).fillna(0).max() <= 2
     assert test["label"].isin(["B", "O"]).sum() > 10
     # no synthetic line equals a real test text (after normalisation)
-    from statcodgen.normalize import normalize_series
+    from statcodgen.text.normalize import normalize_series
 
     assert not set(normalize_series(clean["text"])) & set(normalize_series(test["text"]))
     metrics = pd.read_csv(out / "metrics_overall.csv")

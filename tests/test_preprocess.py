@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from statcodgen.errors import ConfigError
-from statcodgen.preprocess import LANGUAGES, preprocess, preprocess_one, stopwords
+from statcodgen.modelling.preprocess import LANGUAGES, preprocess, preprocess_one, stopwords
 
 
 def test_french_lowercase_accents_punct_digits_stopwords() -> None:

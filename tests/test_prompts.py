@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, DataFormatError, InputError
-from statcodgen.prompts import TEMPLATE_VERSION, available_languages, build_messages, examples_from_real, prompt_id_for
+from statcodgen.generation.prompts import TEMPLATE_VERSION, available_languages, build_messages, examples_from_real, prompt_id_for
 
 # One note row in the load_notes() schema, in our own words.
 NOTE = {
@@ -44,7 +44,7 @@ def test_items_negatives_and_codes_in_the_prompt() -> None:
 
 
 def test_series_row_and_hierarchy_titles() -> None:
-    from statcodgen.classification import Hierarchy
+    from statcodgen.classification.hierarchy import Hierarchy
 
     row = pd.Series(NOTE)
     user = _user(build_messages(row, language="en", hierarchy=Hierarchy.builtin("nace_rev2")))
@@ -71,7 +71,7 @@ def test_language_selection(lang: str, marker: str, negative: str) -> None:
 
 
 def test_persona_slot() -> None:
-    from statcodgen.personas import Persona, personas_from_frame, sample_personas
+    from statcodgen.personas.persona import Persona, personas_from_frame, sample_personas
 
     persona = Persona(id="p7", description="a retired quarry foreman from Wales", occupation="foreman",
                       register="informal", length="short")

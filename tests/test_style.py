@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, DataFormatError
-from statcodgen.personas import Persona, personas_from_frame, sample_personas
-from statcodgen.style import (
+from statcodgen.personas.persona import Persona, personas_from_frame, sample_personas
+from statcodgen.personas.style import (
     ABBREVIATIONS,
     abbreviate,
     add_context,
@@ -209,7 +209,7 @@ def test_context_fits_the_declarant():
 
 def test_terse_personas_leave_short_lines_whole():
     """Truncation only shortens lines longer than TERSE_WORDS content words."""
-    from statcodgen.style import TERSE_WORDS
+    from statcodgen.personas.style import TERSE_WORDS
 
     terse = {"persona_id": "p", "length": "terse", "typo_rate": 0.0, "abbreviation_rate": 0.0, "casing": "upper"}
     short = "COOK IN PRIVATE HOUSEHOLD"

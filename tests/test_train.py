@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, DataFormatError, InputError
-from statcodgen.train import FastTextClassifier, FastTextParams, check_no_llama
+from statcodgen.modelling.train import FastTextClassifier, FastTextParams, check_no_llama
 
 # Our own words: four activity families, labels with dots and spaces on purpose.
 _VOCAB = {
@@ -178,8 +178,8 @@ def test_llama_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.shared
 def test_ons_index_class_model_aggregated_to_sections(shared_data: Path) -> None:
     """Real data: train at NACE class level on part of the ONS index, score at section level."""
-    from statcodgen.classification import Hierarchy
-    from statcodgen.evaluate import evaluate
+    from statcodgen.classification.hierarchy import Hierarchy
+    from statcodgen.modelling.evaluation import evaluate
 
     df = pd.read_csv(shared_data / "ons_uksic2007_index_en" / "uksic2007_alphabetical_index_train70.csv", dtype=str)
     df = df.sample(n=2500, random_state=0)

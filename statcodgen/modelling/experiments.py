@@ -1,0 +1,253 @@
+"""Experiments: train fastText on real data with and without synthetic data, evaluate on real test data.
+
+In: a real train/test split (``text, code, label``) and named synthetic sets (generation output
+schema). Out: an :class:`ExperimentResult` of tidy DataFrames (per-label and overall metrics per
+variant and seed, confusion matrices, automatic-coding curves, optional learning curve) that the
+report consumes. The test set is always real; synthetic lines equal (after normalisation) to a test
+text are removed before training, whatever the caller did before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .._validation import check_int
+from ..errors import ConfigError
+
+__all__ = [
+    "ExperimentResult",
+    "split_real",
+    "simulate_scarcity",
+    "drop_test_leaks",
+    "run_experiments",
+    "target_summary",
+]
+
+
+PER_LABEL_COLUMNS = ["variant", "seed", "label", "precision", "recall", "f1", "support"]
+OVERALL_COLUMNS = ["variant", "seed", "accuracy", "macro_f1", "weighted_f1", "top3_accuracy"]
+
+
+@dataclass
+class ExperimentResult:
+    """Tidy results of :func:`run_experiments` (all measured on real test data only)."""
+
+    metrics_per_label: pd.DataFrame
+    metrics_overall: pd.DataFrame
+    confusion: dict[str, pd.DataFrame] = field(default_factory=dict)
+    auto_coding: pd.DataFrame = field(default_factory=pd.DataFrame)
+    learning_curve: pd.DataFrame | None = None
+    models: dict[str, Any] = field(default_factory=dict)
+
+
+def split_real(
+    real: pd.DataFrame, *, test_size: float = 0.2, seed: int = 0, label_col: str = "label"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified train/test split of real data; labels with a single row stay in train.
+
+    In: DataFrame with ``label_col``. Out: (train, test), both keeping the original index.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < test_size < 1:
+        raise ConfigError(f"The 'test_size' parameter of split_real must be in (0, 1). Got {test_size!r} instead.")
+    counts = real[label_col].value_counts()
+    singles = real[real[label_col].isin(counts[counts < 2].index)]
+    rest = real.drop(singles.index)
+    train, test = train_test_split(rest, test_size=test_size, random_state=seed, stratify=rest[label_col])
+    return pd.concat([train, singles]).sort_index(), test.sort_index()
+
+
+def simulate_scarcity(
+    train: pd.DataFrame, keep: dict[str, int], *, seed: int = 0, label_col: str = "label"
+) -> pd.DataFrame:
+    """Keep only ``keep[label]`` random rows of each named label in ``train`` (others untouched).
+
+    Used for studies on data where the gap does not exist (e.g. the ONS index): ``{"B": 2}``.
+    """
+    parts = []
+    for label, group in train.groupby(label_col, sort=False):
+        if label in keep:
+            k = check_int(f"simulate_scarcity[{label!r}]", keep[label], 0, func="simulate_scarcity")
+            group = group.sample(n=min(k, len(group)), random_state=seed)
+        parts.append(group)
+    unknown = sorted(set(keep) - set(train[label_col]))
+    if unknown:
+        raise ConfigError(
+            f"The 'keep' parameter of simulate_scarcity names labels absent from the training data: {unknown}."
+        )
+    return pd.concat(parts).sort_index()
+
+
+def drop_test_leaks(synthetic: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Remove synthetic lines whose normalised text equals a real test text. Returns (kept, n_removed)."""
+    from ..text.normalize import normalize_series
+
+    test_norm = set(normalize_series(test["text"].astype(str)))
+    mask = normalize_series(synthetic["text"].astype(str)).isin(test_norm)
+    return synthetic[~mask.to_numpy()], int(mask.sum())
+
+
+def training_set(
+    real: pd.DataFrame, synthetic: pd.DataFrame | None = None, *, synthetic_weight: int = 1
+) -> tuple[list[str], list[str], list[int] | None]:
+    """(texts, labels, weights) for fastText: the real rows, then the synthetic rows.
+
+    Both frames need ``text, label``. ``weights`` is None unless ``synthetic_weight > 1``, in
+    which case real rows weigh 1 and synthetic rows ``synthetic_weight`` (oversampling factor).
+    """
+    check_int("synthetic_weight", synthetic_weight, 1, func="training_set")
+    texts = real["text"].astype(str).tolist()
+    labels = real["label"].astype(str).tolist()
+    if synthetic is None or not len(synthetic):
+        return texts, labels, None
+    weights = [1] * len(texts) + [synthetic_weight] * len(synthetic) if synthetic_weight > 1 else None
+    return texts + synthetic["text"].astype(str).tolist(), labels + synthetic["label"].astype(str).tolist(), weights
+
+
+def _fit_predict(
+    train_texts: list[str],
+    train_labels: list[str],
+    weights: list[int] | None,
+    test_texts: list[str],
+    *,
+    params: Any,
+    language: str,
+    seed: int,
+) -> tuple[Any, pd.DataFrame]:
+    from .train import FastTextClassifier, FastTextParams
+
+    p = params if isinstance(params, FastTextParams) else FastTextParams(**(params or {}))
+    p = p.model_copy(update={"seed": seed})
+    clf = FastTextClassifier(p, language=language)
+    clf.fit(train_texts, train_labels, weights=weights)
+    return clf, clf.predict(test_texts, k=3)
+
+
+def run_experiments(
+    real_train: pd.DataFrame,
+    real_test: pd.DataFrame,
+    synthetic: dict[str, pd.DataFrame],
+    *,
+    seeds: list[int] = (0, 1, 2),  # type: ignore[assignment]
+    params: Any = None,
+    language: str = "en",
+    synthetic_weight: int = 1,
+    full_real: pd.DataFrame | None = None,
+    learning_curve: list[float] = (),  # type: ignore[assignment]
+    curve_variant: str | None = None,
+    keep_models: bool = False,
+    progress: bool = True,
+) -> ExperimentResult:
+    """Train and evaluate side by side: ``real_only`` and ``real+<name>`` for each synthetic set.
+
+    ``full_real`` (optional) is the unreduced real train set, trained as the ``full_real`` ceiling.
+    ``learning_curve`` fractions train ``real+<curve_variant>`` on growing shares of that set.
+    Same split and seeds across variants. Every frame is tidy (``variant, seed, ...``).
+    """
+    from .evaluation import OVERALL, automatic_coding_curve, evaluate, tidy_metrics
+
+    check_int("synthetic_weight", synthetic_weight, 1, func="run_experiments")
+    for name, df in synthetic.items():
+        if "text" not in df.columns or "label" not in df.columns:
+            raise ConfigError(f"synthetic set {name!r} must have 'text' and 'label' columns. Got {list(df.columns)}.")
+    test_texts = real_test["text"].astype(str).tolist()
+    y_true = real_test["label"].astype(str).tolist()
+    labels = sorted(set(real_train["label"].astype(str)) | set(y_true) | {l for d in synthetic.values() for l in d["label"].astype(str)})
+
+    variants: list[tuple[str, pd.DataFrame, pd.DataFrame | None]] = [("real_only", real_train, None)]
+    for name, syn in synthetic.items():
+        syn, _ = drop_test_leaks(syn, real_test)
+        variants.append((f"real+{name}", real_train, syn))
+    if full_real is not None:
+        variants.append(("full_real", full_real, None))
+    jobs: list[tuple[str, pd.DataFrame, pd.DataFrame | None, int, float | None]] = [
+        (v, tr, syn, s, None) for v, tr, syn in variants for s in seeds
+    ]
+    if learning_curve:
+        name = curve_variant or next(iter(synthetic), None)
+        if name is None:
+            raise ConfigError("learning_curve needs at least one synthetic set.")
+        syn_full, _ = drop_test_leaks(synthetic[name], real_test)
+        for frac in learning_curve:
+            for s in seeds:
+                jobs.append((f"real+{name}", real_train, syn_full, s, float(frac)))
+
+    per_label, overall, curves, lc_rows = [], [], [], []
+    confusion: dict[str, pd.DataFrame] = {}
+    models: dict[str, Any] = {}
+    for variant, train, syn, seed, frac in tqdm(jobs, desc="train/evaluate", disable=not progress):
+        if syn is not None and len(syn) and frac is not None:
+            syn = syn.sample(frac=min(frac, 1.0), random_state=seed)
+        n_syn = 0 if syn is None else len(syn)
+        texts, ys, weights = training_set(train, syn, synthetic_weight=synthetic_weight)
+        clf, pred = _fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed)
+        res = evaluate(y_true, pred, labels=labels)
+        if frac is not None:
+            lc_rows.append({"variant": variant, "fraction": frac, "n_synthetic": n_syn, "seed": seed, "res": res})
+            continue
+        tidy = tidy_metrics(res, variant=variant, seed=seed)
+        is_overall = tidy["label"] == OVERALL
+        per_label.append(tidy.loc[~is_overall, PER_LABEL_COLUMNS])
+        overall.append(tidy.loc[is_overall, [c for c in OVERALL_COLUMNS if c in tidy.columns]])
+        curve = automatic_coding_curve(pred, y_true)
+        curve.insert(0, "variant", variant)
+        curve.insert(1, "seed", seed)
+        curves.append(curve)
+        if seed == seeds[0]:
+            confusion[variant] = res.confusion
+            if keep_models:
+                models[variant] = clf
+    auto = pd.concat(curves, ignore_index=True)
+    auto = auto.groupby(["variant", "threshold"], as_index=False)[["coverage", "accuracy"]].mean()
+    result = ExperimentResult(
+        metrics_per_label=pd.concat(per_label, ignore_index=True),
+        metrics_overall=pd.concat(overall, ignore_index=True),
+        confusion=confusion,
+        auto_coding=auto,
+        models=models,
+    )
+    if lc_rows:
+        result.learning_curve = _learning_curve_frame(lc_rows, result)
+    return result
+
+
+def _learning_curve_frame(rows: list[dict[str, Any]], result: ExperimentResult) -> pd.DataFrame:
+    """Learning-curve rows: variant, n_synthetic, seed, accuracy and per-label F1 kept for targets later."""
+    out = []
+    for r in rows:
+        res = r["res"]
+        f1 = res.per_label.set_index("label")["f1"]
+        out.append(
+            {
+                "variant": r["variant"],
+                "fraction": r["fraction"],
+                "n_synthetic": r["n_synthetic"],
+                "seed": r["seed"],
+                "accuracy": float(res.overall["accuracy"].iloc[0]),
+                "f1_by_label": f1.to_dict(),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def target_summary(result: ExperimentResult, targets: list[str]) -> pd.DataFrame:
+    """Mean ± std over seeds of F1 per target label and their mean, plus overall accuracy, per variant."""
+    pl = result.metrics_per_label
+    pl = pl[pl["label"].isin(targets)]
+    wide = pl.pivot_table(index=["variant", "seed"], columns="label", values="f1").reindex(columns=targets)
+    wide["target_mean_f1"] = wide.mean(axis=1)
+    ov = result.metrics_overall.set_index(["variant", "seed"])[["accuracy", "macro_f1"]]
+    wide = wide.join(ov)
+    agg = wide.groupby(level="variant").agg(["mean", "std"])
+    order = [v for v in ["real_only"] if v in agg.index] + sorted(v for v in agg.index if v.startswith("real+")) + [
+        v for v in ["full_real"] if v in agg.index
+    ]
+    agg = agg.reindex(order)
+    agg.columns = [f"{a}_{b}" for a, b in agg.columns]
+    return agg.reset_index().replace({np.nan: 0.0})

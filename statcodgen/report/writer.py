@@ -1,0 +1,419 @@
+"""The gap-filling report: one self-contained HTML file and a Markdown twin.
+
+In: a :class:`StudyResults` (tidy DataFrames filled by the experiments/pipeline stage). Out:
+``<out_dir>/<basename>.html`` (CSS inline, figures embedded as base64 PNG, no external asset),
+``<out_dir>/<basename>.md`` and ``<out_dir>/figures/<basename>_<figure>.png``.
+
+The report opens with a plain-language summary (:func:`summarise`): for each target label, F1
+real-only → augmented with the change and the test support, an honest statement when synthetic
+data did not help or lowered overall accuracy, and the overall accuracy change. Then: coverage
+before/after (``fig-coverage``, ``tbl-coverage``), per-label F1 (``fig-f1``, ``tbl-per-label``),
+overall metrics (``tbl-overall``), confusion matrices (``fig-confusion``), the automatic-coding
+curve (``fig-auto-coding``, ``tbl-auto-coding``), diversity (``tbl-diversity``), cleaning
+(``tbl-cleaning``, ``tbl-cleaning-samples``), the learning curve (``fig-learning-curve``), the
+settings (``tbl-settings``) and the models and costs (``tbl-costs``). A part whose data are empty
+says "not computed". Settings and costs are scrubbed of secrets (:func:`scrub_secrets`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_type
+from ._tables import build_sections, pm, signed, stats, support, titles
+from ..errors import ConfigError, DataFormatError
+
+__all__ = ["StudyResults", "ReportPaths", "write_report", "summarise", "gap_summary", "scrub_secrets", "REDACTED"]
+
+REDACTED = "[redacted]"
+NOT_COMPUTED = "not computed"
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class StudyResults:
+    """Everything the report shows; every frame is tidy and measured on real test data only.
+
+    Attributes:
+        title: title of the study, printed at the top.
+        targets: labels (at ``level``) the study tried to fill, e.g. ``["B", "O", "T", "U"]``.
+        level: level of the labels (``"section"``, ``"division"``, ...).
+        coverage: one row per label at ``level`` (all labels, not only targets), columns
+            ``label, title, n_real_train, n_synthetic_generated, n_synthetic_kept``.
+        metrics_per_label: ``variant, seed, label, precision, recall, f1, support`` (support = real
+            test cases of the label). Variants: ``real_only``, ``real+titles``, ``real+offline``,
+            ``real+openai``, ``full_real`` (ceiling: all real data, optional), ...
+        metrics_overall: ``variant, seed, accuracy, macro_f1, weighted_f1, top3_accuracy``
+            (columns after ``accuracy`` may be missing).
+        confusion: variant → square DataFrame of counts (rows = true label, columns = predicted), one seed.
+        auto_coding: ``variant, threshold, coverage, accuracy``: automatic-coding curve (share of
+            cases whose confidence passes ``threshold`` and accuracy on them).
+        diversity: one row per label + ``"ALL"``; columns such as ``label, n_lines, unique_share,
+            distinct_1, distinct_2, distinct_3, mean_jaccard`` (optionally ``stage``). May be empty.
+        cleaning: ``reason, label, count``: synthetic lines dropped by dedup/filters. May be empty.
+        cleaning_samples: ``reason, label, text, detail``: a sample of dropped lines. May be empty.
+        learning_curve: ``variant, n_synthetic, seed, target_mean_f1, accuracy`` or ``None``.
+        settings: the study configuration, nested as given (secrets are scrubbed on output).
+        costs: ``backend, model, requests, prompt_tokens, completion_tokens, cost, currency`` (any subset).
+        notes: free-text remarks from the pipeline, printed in the summary.
+        main_variant: the augmented variant compared with ``real_only`` in the summary; ``None``
+            picks ``real+openai``, else the first other ``real+*`` variant, ``real+titles`` last.
+    """
+
+    title: str
+    targets: list[str]
+    level: str = "section"
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metrics_per_label: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metrics_overall: pd.DataFrame = field(default_factory=pd.DataFrame)
+    confusion: dict[str, pd.DataFrame] = field(default_factory=dict)
+    auto_coding: pd.DataFrame = field(default_factory=pd.DataFrame)
+    diversity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cleaning: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cleaning_samples: pd.DataFrame = field(default_factory=pd.DataFrame)
+    learning_curve: pd.DataFrame | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    costs: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    main_variant: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where :func:`write_report` wrote: the HTML file, the Markdown file, PNGs keyed by figure id."""
+
+    html: Path
+    markdown: Path
+    figures: dict[str, Path]
+
+
+_REQUIRED = {
+    "coverage": ["label", "n_real_train", "n_synthetic_kept"],
+    "metrics_per_label": ["variant", "seed", "label", "f1", "support"],
+    "metrics_overall": ["variant", "seed", "accuracy"],
+    "auto_coding": ["variant", "coverage", "accuracy"],
+    "cleaning": ["reason", "label", "count"],
+    "cleaning_samples": ["reason", "text"],
+    "learning_curve": ["variant", "n_synthetic", "seed", "target_mean_f1", "accuracy"],
+}
+
+
+def _validate(results: StudyResults) -> None:
+    check_type("results", results, StudyResults, func="write_report")
+    check_type("results.targets", results.targets, (list, tuple), func="write_report")
+    for name, cols in _REQUIRED.items():
+        df = getattr(results, name)
+        if df is None:
+            continue
+        if not isinstance(df, pd.DataFrame):
+            raise ConfigError(f"The 'results.{name}' field of write_report must be a pandas DataFrame. Got {type(df).__name__} instead.")
+        missing = [c for c in cols if c not in df.columns]
+        if len(df) and missing:
+            raise DataFormatError(f"StudyResults.{name} lacks columns {missing}.", column=missing[0], expected=f"columns {cols}")
+    for variant, m in results.confusion.items():
+        if not isinstance(m, pd.DataFrame):
+            raise ConfigError(f"StudyResults.confusion[{variant!r}] must be a pandas DataFrame. Got {type(m).__name__} instead.")
+
+
+OVERALL_LABEL = "__overall__"
+
+
+def _at_level(df: pd.DataFrame, level: str) -> pd.DataFrame:
+    if "level" in df.columns and (df["level"] == level).any():
+        return df[df["level"] == level].drop(columns="level")
+    return df
+
+
+def _normalise(results: StudyResults) -> StudyResults:
+    """Accept the long output of ``evaluate.tidy_metrics`` too: keep rows of ``results.level`` only
+    and split its ``__overall__`` rows into ``metrics_overall`` when that frame is empty."""
+    pl, ov = results.metrics_per_label, results.metrics_overall
+    if not pl.empty:
+        pl = _at_level(pl, results.level).assign(label=lambda d: d["label"].astype(str))
+        if ov.empty and "accuracy" in pl.columns and (pl["label"] == OVERALL_LABEL).any():
+            ov = pl[pl["label"] == OVERALL_LABEL]
+        pl = pl[pl["label"] != OVERALL_LABEL]
+    if not ov.empty:
+        ov = _at_level(ov, results.level)
+        if "label" in ov.columns:
+            ov = ov[ov["label"].astype(str) == OVERALL_LABEL] if (ov["label"].astype(str) == OVERALL_LABEL).any() else ov
+    for frame_name in ("coverage", "cleaning", "cleaning_samples"):
+        df = getattr(results, frame_name)
+        if not df.empty and "label" in df.columns:
+            results = replace(results, **{frame_name: df.assign(label=df["label"].astype(str))})
+    return replace(results, metrics_per_label=pl.reset_index(drop=True), metrics_overall=ov.reset_index(drop=True), targets=[str(t) for t in results.targets])
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+_SECRET_PARTS = {"key", "apikey", "token", "secret", "password", "passwd", "authorization", "credential", "credentials", "bearer"}
+_SECRET_VALUE = re.compile(r"\b(?:sk|gsk|xai|hf|pk|rk)[-_](?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{6,}|\bBearer\s+[A-Za-z0-9._~+/=\-]{6,}")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _secret_name(name: str) -> bool:
+    parts = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name)).lower())
+    return any(p in _SECRET_PARTS for p in parts) or "apikey" in str(name).lower().replace("_", "")
+
+
+def scrub_secrets(obj: Any, *, found: set[str] | None = None) -> Any:
+    """Copy of ``obj`` (nested dicts/lists) with secrets replaced by :data:`REDACTED`.
+
+    A string value is a secret when its key names a key/token/secret/password (``api_key``,
+    ``OPENAI_API_KEY``, ``auth_token``...) or when it looks like an API key (``sk-`` + letters and
+    digits, ``Bearer ...``). Numbers are kept (``prompt_tokens: 1200``), and so is an environment-variable
+    *name* under a key ending in ``env`` (``api_key_env: "OPENAI_API_KEY"``). The secrets removed are
+    added to ``found`` so that the caller can also redact them from free text.
+    """
+    found = set() if found is None else found
+
+    def walk(value: Any, key: str | None) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, str(k)) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and value:
+            env_name = key is not None and key.lower().endswith("env") and bool(_ENV_NAME.match(value))
+            if (key is not None and _secret_name(key) and not env_name) or _SECRET_VALUE.search(value):
+                found.add(value)
+                return REDACTED
+        return value
+
+    return walk(obj, None)
+
+
+def _env_secrets() -> set[str]:
+    return {v for k, v in os.environ.items() if _secret_name(k) and len(v) >= 8}
+
+
+def _redact_text(text: str, secrets: set[str]) -> str:
+    for s in sorted(secrets, key=len, reverse=True):
+        if len(s) >= 6:
+            text = text.replace(s, REDACTED)
+    return _SECRET_VALUE.sub(REDACTED, text)
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+def _order_variants(variants: Any) -> list[str]:
+    vs = [str(v) for v in dict.fromkeys(variants)]
+    first = [v for v in vs if v == "real_only"]
+    titles = [v for v in vs if v == "real+titles"]
+    aug = sorted(v for v in vs if v.startswith("real+") and v != "real+titles")
+    last = [v for v in vs if v == "full_real"]
+    other = sorted(set(vs) - set(first + titles + aug + last))
+    return first + titles + aug + other + last
+
+
+def _variants(results: StudyResults) -> list[str]:
+    found = list(results.metrics_overall.get("variant", [])) + list(results.metrics_per_label.get("variant", []))
+    return _order_variants(found)
+
+
+def _main_variant(results: StudyResults) -> str | None:
+    variants = _variants(results)
+    if results.main_variant is not None:
+        if results.main_variant not in variants:
+            raise ConfigError(f"StudyResults.main_variant must be one of {variants}. Got {results.main_variant!r} instead.")
+        return results.main_variant
+    aug = [v for v in variants if v not in ("real_only", "full_real", "real+titles")]
+    aug.sort(key=lambda v: (v != "real+openai", not v.startswith("real+"), v))
+    rest = [v for v in variants if v == "real+titles"]
+    return (aug + rest)[0] if aug + rest else None
+
+
+def gap_summary(results: StudyResults) -> pd.DataFrame:
+    """One row per target label: F1 real-only vs the main augmented variant and the change.
+
+    Out columns: ``label, title, support, n_real_train, n_synthetic_kept, variant, f1_real_only,
+    f1_real_only_std, f1_augmented, f1_augmented_std, change, noise, verdict`` where ``noise`` is
+    the larger seed std of the two and ``verdict`` is ``improved``, ``within_noise``, ``not_helped``,
+    ``no_test_cases`` or ``not_evaluated``.
+    """
+    results = _normalise(results)
+    main = _main_variant(results)
+    f1 = stats(results.metrics_per_label, ["variant", "label"], "f1").set_index(["variant", "label"])
+    title_of, support_of = titles(results), support(results)
+    cov = results.coverage.set_index("label") if not results.coverage.empty else pd.DataFrame()
+    rows = []
+    for t in results.targets:
+        def get(v: str | None, what: str) -> float:
+            return float(f1.loc[(v, t), what]) if v is not None and (v, t) in f1.index else math.nan
+
+        a, sa, b, sb = get("real_only", "mean"), get("real_only", "std"), get(main, "mean"), get(main, "std")
+        change = b - a
+        noise = float(np.nanmax([sa, sb, 0.0]))
+        n_test = support_of.get(t, 0)
+        if n_test == 0:
+            verdict = "no_test_cases"
+        elif math.isnan(change):
+            verdict = "not_evaluated"
+        elif change <= 0:
+            verdict = "not_helped"
+        elif change <= noise:
+            verdict = "within_noise"
+        else:
+            verdict = "improved"
+        rows.append(
+            {
+                "label": t,
+                "title": title_of.get(t, ""),
+                "support": n_test,
+                "n_real_train": int(cov.loc[t, "n_real_train"]) if t in cov.index else 0,
+                "n_synthetic_kept": int(cov.loc[t, "n_synthetic_kept"]) if t in cov.index else 0,
+                "variant": main,
+                "f1_real_only": a,
+                "f1_real_only_std": sa,
+                "f1_augmented": b,
+                "f1_augmented_std": sb,
+                "change": change,
+                "noise": noise,
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _summary_parts(results: StudyResults) -> tuple[list[str], list[str], list[str]]:
+    """(intro paragraphs, one bullet per target, closing paragraphs) of the plain-language summary."""
+    main = _main_variant(results)
+    variants = _variants(results)
+    n_seeds = int(results.metrics_overall["seed"].nunique()) if not results.metrics_overall.empty else 0
+    targets = ", ".join(results.targets) or "none"
+    intro = [f"Targets ({results.level}): {targets}."]
+    if main is None or "real_only" not in variants:
+        intro.append("No comparison of real-only and augmented training was computed, so the effect of synthetic data is not known.")
+    else:
+        intro.append(
+            f"Compared: '{main}' (real + synthetic) with 'real_only', mean over {n_seeds} seed(s), on real test data only."
+        )
+    bullets = []
+    gs = gap_summary(results)
+    for r in gs.itertuples():
+        name = f"{r.label} ({r.title})" if r.title else str(r.label)
+        data = f"training rows: {r.n_real_train:,} real + {r.n_synthetic_kept:,} synthetic kept"
+        if r.verdict == "no_test_cases":
+            bullets.append(f"{name}: no test cases, so F1 cannot be measured ({data}).")
+            continue
+        if r.verdict == "not_evaluated":
+            bullets.append(f"{name}: not evaluated; {r.support:,} test cases ({data}).")
+            continue
+        verdict = {
+            "improved": "gap filled" if r.f1_real_only < 0.5 <= r.f1_augmented else "improved",
+            "within_noise": f"slight gain, within the spread across seeds (std up to {r.noise:.3f})",
+            "not_helped": "synthetic data did not help" if r.change == 0 else "synthetic data did not help, F1 went down",
+        }[r.verdict]
+        bullets.append(
+            f"{name}: {verdict}. F1 {r.f1_real_only:.3f} → {r.f1_augmented:.3f} ({signed(r.change)}) on {r.support:,} test cases; {data}."
+        )
+    closing = []
+    if len(gs) and main is not None:
+        better = gs.loc[gs["verdict"] == "improved", "label"].tolist()
+        worse = gs.loc[gs["verdict"].isin(["not_helped", "within_noise"]), "label"].tolist()
+        closing.append(
+            f"Improved beyond seed noise: {len(better)} of {len(gs)} targets"
+            + (f" ({', '.join(better)})" if better else "")
+            + (f"; not clearly improved: {', '.join(worse)}." if worse else ".")
+        )
+    ov = stats(results.metrics_overall, ["variant"], "accuracy").set_index("variant")
+    if main is not None and {"real_only", main} <= set(ov.index):
+        a, b = float(ov.loc["real_only", "mean"]), float(ov.loc[main, "mean"])
+        noise = float(np.nanmax([ov.loc["real_only", "std"], ov.loc[main, "std"], 0.0]))
+        text = f"Overall accuracy {a:.3f} → {b:.3f} ({signed(b - a)})"
+        if b < a:
+            text += ": adding synthetic data lowered overall accuracy" + (" (within the spread across seeds)." if a - b <= noise else ".")
+        elif b == a:
+            text += ": unchanged."
+        else:
+            text += "." if b - a > noise else " (within the spread across seeds)."
+        closing.append(text)
+    others = [v for v in variants if v not in ("real_only", main)]
+    if others and len(results.targets):
+        pl = results.metrics_per_label
+        parts = []
+        for v in others:
+            tf = pl[(pl["variant"] == v) & pl["label"].isin(results.targets)]["f1"].mean()
+            acc = ov.loc[v, "mean"] if v in ov.index else math.nan
+            parts.append(f"'{v}': mean target F1 {pm(float(tf))}, accuracy {pm(float(acc))}")
+        closing.append("Other variants: " + "; ".join(parts) + ".")
+    closing += [str(n) for n in results.notes]
+    return intro, bullets, closing
+
+
+def summarise(results: StudyResults) -> str:
+    """The plain-language summary as text (what the report prints first; the CLI prints it too)."""
+    results = _normalise(results)
+    intro, bullets, closing = _summary_parts(results)
+    lines = [f"Gap-filling study: {results.title}", *intro, *[f"- {b}" for b in bullets], *closing]
+    secrets = _env_secrets()
+    scrub_secrets([results.settings, results.costs], found=secrets)
+    return _redact_text("\n".join(lines), secrets)
+
+
+def write_report(results: StudyResults, out_dir: str | os.PathLike[str], *, basename: str = "report") -> ReportPaths:
+    """Write ``<basename>.html``, ``<basename>.md`` and ``figures/<basename>_*.png`` into ``out_dir``.
+
+    In: a :class:`StudyResults`. Out: :class:`ReportPaths`. Raises :class:`ConfigError` for a bad
+    ``basename`` and :class:`DataFormatError` when a frame lacks its required columns.
+    """
+    import jinja2
+
+    _validate(results)
+    results = _normalise(results)
+    check_type("basename", basename, str, func="write_report")
+    if not basename or re.search(r"[\\/]", basename) or basename.startswith("."):
+        raise ConfigError(f"The 'basename' parameter of write_report must be a plain file name without folders. Got {basename!r} instead.")
+    out = Path(out_dir)
+    fig_dir = out / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+
+    secrets = _env_secrets()
+    settings = scrub_secrets(results.settings, found=secrets)
+    costs = scrub_secrets(results.costs, found=secrets)
+    sections, pngs = build_sections(results, settings=settings, costs=costs, main=_main_variant(results), variants=_variants(results))
+    figures: dict[str, Path] = {}
+    for fig_id, png in pngs.items():
+        path = fig_dir / f"{basename}_{fig_id.removeprefix('fig-').replace('-', '_')}.png"
+        path.write_bytes(png)
+        figures[fig_id] = path
+    for sec in sections:
+        for fig in sec["figures"]:
+            if fig["id"] in pngs:
+                fig["src"] = f"@@IMG:{fig['id']}@@"
+                fig["file"] = figures[fig["id"]].relative_to(out).as_posix()
+
+    intro, bullets, closing = _summary_parts(results)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    ctx = {
+        "title": results.title,
+        "level": results.level,
+        "targets": list(results.targets),
+        "summary": {"intro": intro, "bullets": bullets, "closing": closing},
+        "sections": sections,
+        "settings_json": json.dumps(settings, indent=2, ensure_ascii=False, default=str),
+        "not_computed": NOT_COMPUTED,
+    }
+    html = _redact_text(env.get_template("report.html.j2").render(**ctx), secrets)
+    for fig_id, png in pngs.items():  # images go in after redaction, which must not touch base64
+        html = html.replace(f"@@IMG:{fig_id}@@", "data:image/png;base64," + base64.b64encode(png).decode("ascii"))
+    md = _redact_text(re.sub(r"\n{3,}", "\n\n", env.get_template("report.md.j2").render(**ctx)), secrets)
+    html_path, md_path = out / f"{basename}.html", out / f"{basename}.md"
+    html_path.write_text(html, encoding="utf-8")
+    md_path.write_text(md, encoding="utf-8")
+    return ReportPaths(html=html_path, markdown=md_path, figures=figures)

@@ -1,0 +1,233 @@
+"""Study configuration: one validated object, loadable from TOML (unknown keys rejected).
+
+In: a TOML file or a dict. Out: :class:`StudyConfig`. Secrets never live here: the LLM section
+names the *environment variable* that holds the API key (``api_key_env``), not the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import ConfigError
+
+__all__ = [
+    "NotesSection",
+    "RealSection",
+    "TargetsSection",
+    "GenerationSection",
+    "PersonasSection",
+    "CleaningSection",
+    "TrainingSection",
+    "StudyConfig",
+    "load_config",
+]
+
+FETCHABLE_NOTES = ("nace_rev2", "nace_rev21", "naf2025")
+FETCHABLE_REAL = ("ons_index", "firm_activity")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NotesSection(_Strict):
+    """Where the explanatory notes come from: ``fetch`` a known public file, or a local ``path``."""
+
+    fetch: Literal["nace_rev2", "nace_rev21", "naf2025"] | None = None
+    path: str | None = None
+    layout: str = "auto"
+    sheet: str | None = None
+    columns: dict[str, str] | None = None
+    system: str | None = None
+    language: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "NotesSection":
+        if (self.fetch is None) == (self.path is None):
+            raise ValueError("give exactly one of 'fetch' (one of %s) or 'path'" % ", ".join(FETCHABLE_NOTES))
+        return self
+
+
+class RealSection(_Strict):
+    """Real labelled data: ``fetch`` a known public set or read ``path`` with named columns."""
+
+    fetch: Literal["ons_index", "firm_activity"] | None = None
+    path: str | None = None
+    text_column: str = "text"
+    code_column: str = "code"
+    system: str | None = Field(None, description="classification of the real codes if it differs from the notes'")
+    test_size: float = Field(0.2, gt=0, lt=1)
+    split_seed: int = 0
+    max_rows: int | None = Field(None, gt=0, description="use a random sample of this many rows (quick studies)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "RealSection":
+        if (self.fetch is None) == (self.path is None):
+            raise ValueError("give exactly one of 'fetch' (one of %s) or 'path'" % ", ".join(FETCHABLE_REAL))
+        return self
+
+
+class TargetsSection(_Strict):
+    """Which labels to fill and how many lines per label."""
+
+    labels: list[str] = Field(default_factory=list, description='labels, or ["under:N"] for every label under N real rows')
+    level: Literal["section", "division", "group", "class", "subclass"] = "section"
+    n_per_target: int = Field(800, gt=0)
+    min_per_code: int = Field(5, ge=0)
+    weight: Literal["uniform", "richness"] = "richness"
+
+    @field_validator("labels")
+    @classmethod
+    def _non_empty(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("list at least one target label (e.g. [\"B\", \"O\"]) or [\"under:100\"]")
+        return v
+
+
+class GenerationSection(_Strict):
+    """Generator backend and its options."""
+
+    backend: Literal["offline", "openai"] = "offline"
+    language: str | None = None
+    seed: int = 0
+    lines_per_request: int = Field(20, ge=1, le=500)
+    json_output: bool = False
+    template_dir: str | None = None
+    n_examples: int = Field(3, ge=0)
+
+
+class PersonasSection(_Strict):
+    """Persona conditioning (who declares, how they write)."""
+
+    enabled: bool = False
+    locale: str = "en_GB"
+    n: int = Field(2000, gt=0)  # enough that the embassy and public-body pools hold ~15 and ~170 personas
+    seed: int = 0
+    path: str | None = None
+    strategy: Literal["round_robin", "random", "stratified", "matched"] = "round_robin"
+
+
+class CleaningSection(_Strict):
+    """Deduplication and filters."""
+
+    dedup: bool = True
+    threshold: float = Field(0.9, gt=0, le=1)
+    num_perm: int = Field(128, ge=16)
+    shingle: Literal["word", "char"] = "word"
+    drop_real_train_duplicates: bool = True
+    filters: list[str] = Field(default_factory=lambda: ["length", "echo", "garbage", "language", "excluded"])
+    label_consistency_action: Literal["drop", "flag"] = "flag"
+
+
+class TrainingSection(_Strict):
+    """fastText training and the experiment variants."""
+
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    params: dict[str, Any] = Field(default_factory=dict)
+    simulate_scarcity: dict[str, int] = Field(default_factory=dict)
+    synthetic_weight: int = Field(1, ge=1)
+    titles_variant: bool = True
+    full_real_ceiling: bool = True
+    learning_curve: list[float] = Field(default_factory=list, description="fractions of the synthetic set, e.g. [0.25, 0.5, 1]")
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: list[int]) -> list[int]:
+        if not v:
+            raise ValueError("give at least one seed")
+        return v
+
+
+class StudyConfig(_Strict):
+    """A whole gap-filling study: notes, real data, targets, generator, cleaning, training, output."""
+
+    title: str = "statcodgen gap-filling study"
+    output_dir: str = "runs/study"
+    notes: NotesSection
+    real: RealSection
+    targets: TargetsSection
+    generation: GenerationSection = GenerationSection()
+    llm: dict[str, Any] | None = None
+    personas: PersonasSection = PersonasSection()
+    cleaning: CleaningSection = CleaningSection()
+    training: TrainingSection = TrainingSection()
+
+    @model_validator(mode="after")
+    def _llm_needed(self) -> "StudyConfig":
+        if self.generation.backend == "openai" and not self.llm:
+            raise ValueError("generation.backend = 'openai' needs an [llm] section (base_url, model, api_key_env)")
+        if self.llm:
+            from ..generation.llm import LLMConfig
+
+            try:  # validated now, not after the first stages have run
+                LLMConfig(**self.llm)
+            except ConfigError as exc:
+                raise ValueError(f"[llm]: {exc}") from None
+        return self
+
+    def fingerprint(self, *parts: str) -> str:
+        """Stable hash of the named sections (all when none): a stage re-runs when its inputs change."""
+        data = self.model_dump(mode="json")
+        if parts:
+            data = {p: data.get(p) for p in parts}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _format_validation(exc: ValidationError, source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see configs/ons_study.toml for every key)"
+        lines.append(f"  {loc}: {msg}")
+    return f"invalid study configuration in {source}:\n" + "\n".join(lines)
+
+
+def load_config(source: str | Path | dict[str, Any]) -> StudyConfig:
+    """Read and validate a study configuration from a TOML file path or a dict.
+
+    Relative paths inside the file (notes.path, real.path, output_dir, template_dir) are resolved
+    against the file's folder. Raises :class:`ConfigError` naming every bad key.
+    """
+    if isinstance(source, dict):
+        data, where, base = dict(source), "dict", None
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigError(f"configuration file {str(path)!r} not found.")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"configuration file {str(path)!r} is not valid TOML: {exc}") from exc
+        where, base = repr(str(path)), path.resolve().parent
+    try:
+        cfg = StudyConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, where)) from None
+    if base is not None:
+        cfg = _resolve_paths(cfg, base)
+    return cfg
+
+
+def _resolve_paths(cfg: StudyConfig, base: Path) -> StudyConfig:
+    def res(p: str | None) -> str | None:
+        if p is None or Path(p).is_absolute():
+            return p
+        return str((base / p).resolve())
+
+    return cfg.model_copy(
+        update={
+            "output_dir": res(cfg.output_dir),
+            "notes": cfg.notes.model_copy(update={"path": res(cfg.notes.path)}),
+            "real": cfg.real.model_copy(update={"path": res(cfg.real.path)}),
+            "generation": cfg.generation.model_copy(update={"template_dir": res(cfg.generation.template_dir)}),
+            "personas": cfg.personas.model_copy(update={"path": res(cfg.personas.path)}),
+        }
+    )
