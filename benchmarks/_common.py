@@ -66,7 +66,7 @@ def dev_measure(data: dict[str, object], synthetic: dict[str, pd.DataFrame], *, 
     F1, their mean, accuracy and the number of pooled predictions per target."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    from statcodgen.modelling.experiments import _fit_predict, drop_test_leaks, simulate_scarcity, split_real, training_set
+    from statcodgen.modelling.experiments import drop_test_leaks, fit_predict, simulate_scarcity, split_real, training_set
 
     pooled: dict[str, tuple[list[str], list[str]]] = {"real_only": ([], []), **{f"real+{n}": ([], []) for n in synthetic}}
     for inner in inner_seeds:
@@ -78,7 +78,7 @@ def dev_measure(data: dict[str, object], synthetic: dict[str, pd.DataFrame], *, 
                 syn, _ = drop_test_leaks(syn, dev)
             for seed in seeds:
                 texts, labels, weights = training_set(train, syn)
-                _, pred = _fit_predict(texts, labels, weights, texts_dev, params=PROTOCOL_PARAMS, language="en", seed=seed)
+                _, pred = fit_predict(texts, labels, weights, texts_dev, params=PROTOCOL_PARAMS, language="en", seed=seed)
                 pooled[name][0].extend(y_dev)
                 pooled[name][1].extend(pred["label"].astype(str))
     rows = []

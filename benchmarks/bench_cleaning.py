@@ -25,7 +25,7 @@ import pandas as pd
 from _common import RESULTS, TARGETS, machine, measure, ons_measure_data, to_markdown
 
 from statcodgen.cleaning.stage import clean
-from statcodgen.gaps.coverage import generation_plan
+from statcodgen.generation.plan import generation_plan
 from statcodgen.generation.engine import generate
 from statcodgen.text.normalize import normalize_series
 
@@ -69,7 +69,7 @@ def main() -> None:
     data = ons_measure_data()
     notes, h = data["notes"], data["hierarchy"]
     plan = generation_plan(notes, targets=TARGETS, n_per_target=400, weight="richness", min_per_code=10)
-    lines = generate(notes, plan, backend="offline", seed=0, hierarchy=h).lines
+    lines = generate(notes, plan, generator="offline", seed=0, hierarchy=h).lines
     raw = seed_like(lines)
     res = clean(raw, real_train=data["train"], real_test=data["test"], notes=notes, language="en")
     unique_before = normalize_series(raw["text"]).nunique() / len(raw)

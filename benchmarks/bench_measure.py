@@ -40,7 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from statcodgen.classification.hierarchy import section_of_division  # noqa: E402
 from statcodgen.text.normalize import normalize_text  # noqa: E402
-from statcodgen.generation.offline import generate_offline, naive_bullets, titles_baseline  # noqa: E402
+from statcodgen.generation.baselines import naive_bullets, titles_baseline  # noqa: E402
+from statcodgen.generation.offline import generate_offline  # noqa: E402
 from statcodgen.modelling.train import FastTextClassifier, FastTextParams  # noqa: E402
 
 TARGETS = ("B", "O", "T", "U")
@@ -87,9 +88,9 @@ def offline_lines(notes: pd.DataFrame, *, per_class: int, seed: int, targets: tu
     """Offline generator lines for the target sections: ``per_class`` x (number of classes) per section.
 
     The volume follows the size of the section in the classification (B has 15 classes, U one),
-    through one :func:`statcodgen.gaps.coverage.generation_plan` call per section.
+    through one :func:`statcodgen.generation.plan.generation_plan` call per section.
     """
-    from statcodgen.gaps.coverage import generation_plan
+    from statcodgen.generation.plan import generation_plan
 
     plans = []
     for t in targets:

@@ -34,10 +34,11 @@ import pandas as pd
 
 from _common import RESULTS, TARGETS, dev_measure, machine, measure, ons_measure_data, to_markdown
 
-from statcodgen.gaps.coverage import generation_plan
+from statcodgen.generation.plan import generation_plan
 from statcodgen.cleaning.diversity import diversity_table
 from statcodgen.generation.engine import generate
-from statcodgen.generation.llm import LLMConfig
+from statcodgen.generation.generators import LLMGenerator
+from statcodgen.llm.config import LLMConfig
 from statcodgen.personas.persona import personas_from_frame, sample_personas
 from statcodgen.personas.style import apply_style
 from statcodgen.testing import OpenAIStubServer
@@ -115,8 +116,8 @@ def main() -> None:
     # Part A: offline generator, once per generator seed; the first seed's run is the headline
     by_gen, first = [], {}
     for g in args.gen_seeds:
-        p_g = generate(notes, plan, backend="offline", seed=g, hierarchy=h).lines
-        s_g = generate(notes, plan, backend="offline", seed=g, hierarchy=h, personas=personas).lines
+        p_g = generate(notes, plan, seed=g, hierarchy=h).lines
+        s_g = generate(notes, plan, seed=g, hierarchy=h, personas=personas).lines
         sets = dict(zip(("offline", "offline+personas"), _same_size(p_g, s_g, seed=g)))
         m = measure(data, sets, seeds=args.seeds)
         first = first or {"sets": sets, "f1": m.copy()}
@@ -132,9 +133,11 @@ def main() -> None:
     plan_b = generation_plan(notes, targets=TARGETS, n_per_target=args.llm_n_per_target, weight="richness", min_per_code=10)
     with tempfile.TemporaryDirectory() as tmp, OpenAIStubServer(responder=_ScriptedModel(personas)) as server:
         cfg = LLMConfig(base_url=server.base_url, model="scripted", concurrency=16, temperature=0.9)
-        llm_plain = generate(notes, plan_b, backend="openai", llm=cfg, journal_path=Path(tmp) / "a.sqlite", hierarchy=h, progress=False).lines
-        llm_pers = generate(notes, plan_b, backend="openai", llm=cfg, journal_path=Path(tmp) / "b.sqlite", hierarchy=h,
-                            personas=personas, persona_strategy="stratified", progress=False).lines
+        llm_plain = generate(notes, plan_b, generator=LLMGenerator(cfg, journal_path=Path(tmp) / "a.sqlite"), hierarchy=h,
+                             progress=False).lines
+        llm_pers = generate(notes, plan_b, generator=LLMGenerator(cfg, journal_path=Path(tmp) / "b.sqlite",
+                                                                  persona_strategy="stratified"),
+                            hierarchy=h, personas=personas, progress=False).lines
         n_requests = len(server.requests)
     with_id = float((llm_pers["persona_id"].astype(str) != "").mean())
     llm_plain, llm_pers = _same_size(llm_plain, llm_pers)

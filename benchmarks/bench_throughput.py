@@ -22,9 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from statcodgen.generation.journal import Journal
-from statcodgen.generation.llm import LLMConfig, make_request, run_requests
-from statcodgen.generation.parsing import format_output
+from statcodgen.llm.journal import Journal
+from statcodgen.llm.client import run_requests
+from statcodgen.llm.config import LLMConfig, make_request
+from statcodgen.llm.parsing import format_output
 
 ROOT = Path(__file__).resolve().parents[1]
 

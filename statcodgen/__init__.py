@@ -1,8 +1,56 @@
-"""statcodgen: synthetic training data for statistical activity classifications.
+"""statcodgen: synthetic training data for statistical activity classifications (NACE, NAF, CNAE, ATECO, ...).
 
-Stages (one module each): notes -> classification -> datasets/coverage -> prompts/personas ->
-llm/journal/parsing/offline -> generate -> normalize/dedup/filters -> train -> evaluate ->
-experiments -> report; ``pipeline`` runs them all from one TOML config; ``cli`` is a thin shell.
+The calls a notebook needs, one import away (``from statcodgen import ...``); each lives in the
+subpackage of its pipeline stage, which holds the rest of that stage's public names:
+
+=================  =====================================================================================
+stage              calls
+=================  =====================================================================================
+notes, data        ``load_notes``, ``fetch_notes``, ``load_labelled``, ``load_public_labelled``, ``Hierarchy``
+gaps               ``coverage_table``, ``find_gaps``, ``resolve_targets``
+generation         ``generation_plan``, ``generate``, ``OfflineGenerator``, ``LLMGenerator``, ``LLMConfig``
+personas           ``sample_personas``, ``load_personas``
+cleaning           ``clean``, ``diversity_table``
+modelling          ``split_real``, ``simulate_scarcity``, ``run_experiments``, ``target_summary``,
+                   ``FastTextClassifier``, ``FastTextParams``, ``evaluate``
+study, report      ``load_config``, ``run_pipeline``, ``write_report``
+errors             ``StatcodgenError``, ``ConfigError``, ``DataFormatError``, ``FetchError``
+=================  =====================================================================================
+
+Names are loaded on first use, so ``import statcodgen`` stays cheap (the CLI starts fast).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_WHERE = {
+    "load_notes": "sources", "fetch_notes": "sources", "load_labelled": "sources", "load_public_labelled": "sources",
+    "Hierarchy": "classification",
+    "coverage_table": "gaps", "find_gaps": "gaps", "resolve_targets": "gaps",
+    "generation_plan": "generation", "generate": "generation", "OfflineGenerator": "generation",
+    "LLMGenerator": "generation", "LLMConfig": "llm",
+    "sample_personas": "personas", "load_personas": "personas",
+    "clean": "cleaning", "diversity_table": "cleaning",
+    "split_real": "modelling", "simulate_scarcity": "modelling", "run_experiments": "modelling",
+    "target_summary": "modelling", "FastTextClassifier": "modelling", "FastTextParams": "modelling", "evaluate": "modelling",
+    "load_config": "study", "run_pipeline": "study", "write_report": "report",
+    "StatcodgenError": "errors", "ConfigError": "errors", "DataFormatError": "errors", "FetchError": "errors",
+}
+
+__all__ = ["__version__", *_WHERE]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'statcodgen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

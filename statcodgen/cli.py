@@ -31,7 +31,7 @@ __all__ = ["main", "build_parser"]
 
 
 def _read_table(path: str) -> pd.DataFrame:
-    from .generation.engine import load_generated
+    from .generation import load_generated
 
     p = Path(path)
     if p.suffix in (".parquet", ".csv") and p.exists():
@@ -48,24 +48,21 @@ def _print(df: pd.DataFrame, max_rows: int = 60) -> None:
 
 
 def _notes_from_args(args: argparse.Namespace) -> pd.DataFrame:
-    from .sources import datasets
-    from .sources.notes import load_notes
+    from .sources import fetch_notes, load_notes
 
-    if args.notes:
-        return load_notes(args.notes, layout=args.layout)
-    fetch = {"nace_rev2": datasets.fetch_nace_rev2_notes, "nace_rev21": datasets.fetch_nace_rev21_notes, "naf2025": datasets.fetch_naf2025_notes}
-    return load_notes(fetch[args.fetch_notes]())
+    return load_notes(args.notes or fetch_notes(args.fetch_notes), layout=args.layout)
 
 
 def _add_notes_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--notes", help="explanatory-notes file (xlsx/csv/parquet)")
-    g.add_argument("--fetch-notes", choices=["nace_rev2", "nace_rev21", "naf2025"], default="nace_rev2", help="public notes file to fetch (default nace_rev2)")
+    g.add_argument("--fetch-notes", choices=["nace_rev2", "nace_rev21", "naf2025"], default="nace_rev2",
+                   help="public notes file to fetch (default nace_rev2; see sources.NOTES_FETCHERS)")
     p.add_argument("--layout", default="auto", help="notes layout (default: recognised automatically)")
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from .gaps.coverage import coverage_table, find_gaps, format_table
+    from .gaps import coverage_table, find_gaps, format_table
 
     real, h = _real(args, args.real)
     table = coverage_table(real, h, level=args.level)
@@ -94,43 +91,36 @@ def _endpoints(values: list[str] | None, concurrency: int) -> str | list[dict[st
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .classification.hierarchy import Hierarchy
-    from .gaps.coverage import generation_plan
-    from .generation.engine import generate, write_generated
+    from .classification import Hierarchy
+    from .generation import LLMGenerator, OfflineGenerator, generate, generation_plan, write_generated
+    from .llm import LLMConfig
+    from .study import make_personas
 
     notes = _notes_from_args(args)
     h = Hierarchy.from_notes(notes)
     plan = generation_plan(notes, targets=args.targets, n_per_target=args.n_per_target, level=args.level, min_per_code=args.min_per_code, weight=args.weight)
     personas = None
-    if args.persona_file:
-        from .personas.sources import load_personas
-
-        personas = load_personas(args.persona_file)
-    elif args.personas:
-        from .personas.persona import sample_personas
-
-        personas = sample_personas(args.personas, locale=args.persona_locale, seed=args.seed)
-    kwargs: dict[str, Any] = {}
+    if args.persona_file or args.personas:
+        personas = make_personas(path=args.persona_file, n=args.personas, locale=args.persona_locale, seed=args.seed)
+    generator: Any = OfflineGenerator()
+    journal = args.journal or str(Path(args.out).with_suffix(".journal.sqlite"))
     if args.backend == "openai":
-        from .generation.llm import LLMConfig
-
-        kwargs["llm"] = LLMConfig(
+        llm = LLMConfig(
             base_url=_endpoints(args.base_url, args.concurrency), model=args.model, api_key_env=args.api_key_env,
             concurrency=args.concurrency, temperature=args.temperature, max_cost=args.max_cost, adaptive=args.adaptive,
+            json_output=args.json,
         )
-        kwargs["journal_path"] = args.journal or str(Path(args.out).with_suffix(".journal.sqlite"))
-    res = generate(
-        notes, plan, backend=args.backend, language=args.language, seed=args.seed, personas=personas,
-        persona_strategy=args.persona_strategy, lines_per_request=args.lines_per_request, json_output=args.json, hierarchy=h, target_level=args.level,
-        dry_run=args.dry_run, batch_export=args.batch_export, **kwargs,
-    )
+        generator = LLMGenerator(llm, journal_path=journal, lines_per_request=args.lines_per_request, persona_strategy=args.persona_strategy,
+                                 dry_run=args.dry_run, batch_export=args.batch_export)
+    res = generate(notes, plan, generator=generator, language=args.language, seed=args.seed, personas=personas, hierarchy=h,
+                   target_level=args.level)
     if args.dry_run:
-        print(res.stats.get("dry_run"))
+        print(res.stats["dry_run"]["summary"])
         return 0
     if args.batch_export:
         b = res.stats["batch_export"]
         print(f"{b['requests']:,} pending requests written as OpenAI Batch API input: {', '.join(b['files']) or '(none)'}; "
-              f"after `statcodgen batch-import {kwargs['journal_path']} RESULTS.jsonl`, re-run this command without --batch-export")
+              f"after `statcodgen batch-import {journal} RESULTS.jsonl`, re-run this command without --batch-export")
         return 0
     write_generated(res.lines, args.out)
     if len(res.rejected):
@@ -140,8 +130,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from .cleaning.stage import clean, format_cleaning_report
-    from .generation.engine import write_generated
+    from .cleaning import DedupOptions, clean, format_cleaning_report
+    from .generation import write_generated
 
     df = _read_table(args.input)
     res = clean(
@@ -150,8 +140,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
         real_test=_read_table(args.real_test) if args.real_test else None,
         notes=_notes_from_args(args) if (args.notes or args.with_notes) else None,
         language=args.language,
-        filter_options={"filters": tuple(args.filters)},
-        dedup_options={"threshold": args.threshold, "shingle": args.shingle},
+        filters=tuple(args.filters),
+        dedup_options=DedupOptions(threshold=args.threshold, shingle=args.shingle),
     )
     write_generated(res.kept, args.out)
     dropped_path = Path(args.out).with_name(Path(args.out).stem + ".dropped.parquet")
@@ -163,7 +153,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_diversity(args: argparse.Namespace) -> int:
-    from .cleaning.diversity import diversity_table
+    from .cleaning import diversity_table
 
     _print(diversity_table(_read_table(args.file), text_col=args.text_column, by=args.by))
     return 0
@@ -171,37 +161,36 @@ def cmd_diversity(args: argparse.Namespace) -> int:
 
 def _real(args: argparse.Namespace, path: str | None) -> tuple[pd.DataFrame, Any]:
     """Real labelled rows (``path``, or the ONS index) and the hierarchy (``--system`` or the notes)."""
-    from .sources import datasets
-    from .classification.hierarchy import Hierarchy
+    from .classification import Hierarchy
+    from .sources import load_labelled, load_public_labelled
 
     h = Hierarchy.builtin(args.system) if args.system else Hierarchy.from_notes(_notes_from_args(args))
     if path:
-        real = datasets.load_labelled(path, text_column=args.text_column, code_column=args.code_column, hierarchy=h)
+        real = load_labelled(path, text_column=args.text_column, code_column=args.code_column, hierarchy=h)
     else:
-        real = datasets.load_ons_index()
+        real = load_public_labelled("ons_index")
     return real, h
 
 
 def _labelled(args: argparse.Namespace, path: str | None) -> tuple[pd.DataFrame, Any]:
     """:func:`_real` with ``label`` = code aggregated to ``--level``."""
     real, h = _real(args, path)
-    return real.assign(label=h.aggregate(real["code"], args.level).to_numpy()), h
+    return h.with_labels(real, args.level), h
 
 
 def _synthetic_sets(values: list[str], h: Any, level: str) -> dict[str, pd.DataFrame]:
     """``NAME=FILE`` (or ``FILE``: name = file stem) -> generated lines with ``label`` at ``level``."""
-    from .generation.engine import load_generated
+    from .generation import load_generated
 
     sets = {}
     for v in values or []:
         name, _, path = v.rpartition("=") if "=" in v else (Path(v).stem, "", v)
-        df = load_generated(path)
-        sets[name] = df.assign(label=h.aggregate(df["code"], level).to_numpy())
+        sets[name] = h.with_labels(load_generated(path), level)
     return sets
 
 
 def _params(args: argparse.Namespace) -> Any:
-    from .modelling.train import FastTextParams
+    from .modelling import FastTextParams
 
     overrides: dict[str, Any] = {}
     for item in args.set or []:
@@ -226,26 +215,22 @@ def _number(value: str) -> int | float | str:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from .modelling.experiments import run_experiments, simulate_scarcity, split_real, target_summary
+    from .modelling import run_experiments, target_summary
+    from .study import split_real_data
 
     real, h = _labelled(args, args.real)
-    train, test = split_real(real, test_size=args.test_size, seed=args.split_seed)
     keep = _scarcity(args.simulate_scarcity)
-    scarce = simulate_scarcity(train, keep, seed=args.split_seed) if keep else train
+    split = split_real_data(real, test_size=args.test_size, seed=args.split_seed, scarcity=keep)
     res = run_experiments(
-        scarce, test, _synthetic_sets(args.synthetic, h, args.level), seeds=args.seeds, params=_params(args),
-        language=args.language, synthetic_weight=args.synthetic_weight, full_real=train if keep else None,
+        split.train, split.test, _synthetic_sets(args.synthetic, h, args.level), seeds=args.seeds, params=_params(args),
+        language=args.language, synthetic_weight=args.synthetic_weight, full_real=split.train_full if keep else None,
     )
-    targets = list(keep) or sorted(real["label"].unique())
-    summary = target_summary(res, targets)
+    summary = target_summary(res, list(keep) or sorted(real["label"].unique()))
     _print(summary)
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        res.metrics_per_label.to_csv(out / "metrics_per_label.csv", index=False)
-        res.metrics_overall.to_csv(out / "metrics_overall.csv", index=False)
-        summary.to_csv(out / "summary.csv", index=False)
-        print(f"tidy metrics (real test data only) -> {out}")
+        res.write_csv(args.out)
+        summary.to_csv(Path(args.out) / "summary.csv", index=False)
+        print(f"tidy metrics (real test data only) -> {args.out}")
     return 0
 
 
@@ -260,8 +245,7 @@ def _scarcity(values: list[str] | None) -> dict[str, int]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .modelling.experiments import training_set
-    from .modelling.train import FastTextClassifier
+    from .modelling import FastTextClassifier, training_set
 
     real, h = _labelled(args, args.real)
     sets = list(_synthetic_sets(args.synthetic, h, args.level).values())
@@ -273,8 +257,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .modelling.evaluation import evaluate
-    from .modelling.train import FastTextClassifier
+    from .modelling import FastTextClassifier, evaluate
 
     clf = FastTextClassifier.load(args.model)
     test, _ = _labelled(args, args.test)
@@ -288,7 +271,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_personas(args: argparse.Namespace) -> int:
-    from .personas.persona import sample_personas
+    from .personas import sample_personas
 
     df = sample_personas(args.n, locale=args.locale, seed=args.seed)
     if args.out:
@@ -300,8 +283,7 @@ def cmd_personas(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .study.config import load_config
-    from .study.pipeline import run_pipeline
+    from .study import load_config, run_pipeline
 
     cfg = load_config(args.config)
     if args.output_dir:
@@ -314,8 +296,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_batch_export(args: argparse.Namespace) -> int:
-    from .generation.batch import export_batch
-    from .generation.journal import Journal
+    from .llm import Journal, export_batch
 
     with Journal(args.journal) as j:
         n = export_batch(j, args.out, model=args.model)
@@ -324,8 +305,7 @@ def cmd_batch_export(args: argparse.Namespace) -> int:
 
 
 def cmd_batch_import(args: argparse.Namespace) -> int:
-    from .generation.batch import import_batch_results
-    from .generation.journal import Journal
+    from .llm import Journal, import_batch_results
 
     with Journal(args.journal) as j:
         stats = import_batch_results(j, args.results, errors_path=args.errors)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import sys
 
-from statcodgen.generation.journal import Journal
-from statcodgen.generation.llm import LLMConfig, make_request, run_requests
+from statcodgen.llm.journal import Journal
+from statcodgen.llm.client import run_requests
+from statcodgen.llm.config import LLMConfig, make_request
 
 
 def build(base_url: str, n: int, concurrency: int = 8) -> tuple[LLMConfig, list]:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from statcodgen.generation.batch import batch_paths, export_batch, import_batch, import_batch_results
+from statcodgen.llm.batch import batch_paths, export_batch, import_batch, import_batch_results
 from statcodgen.errors import ConfigError, DataFormatError
-from statcodgen.generation.journal import Journal
-from statcodgen.generation.llm import LLMConfig, make_request, run_requests
+from statcodgen.llm.journal import Journal
+from statcodgen.llm.client import run_requests
+from statcodgen.llm.config import LLMConfig, make_request
 from statcodgen.testing import OpenAIStubServer
 
 

@@ -85,6 +85,7 @@ def _own_labelled(path: Path, seed: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_experiment_train_evaluate_commands(tmp_path: Path) -> None:
     notes = str(Path(__file__).resolve().parents[1] / "notes" / "sample_notes_en.csv")
     real = _own_labelled(tmp_path / "real.csv", 0)

@@ -41,7 +41,7 @@ def test_shipped_study_config_is_valid(repo_root: Path) -> None:
         ({"generation": {"backend": "openai"}}, "needs an [llm] section"),
         ({"cleaning": {"threshold": 1.5}}, "cleaning.threshold"),
         ({"real": {"fetch": "ons_index", "test_size": 0}}, "real.test_size"),
-        ({"llm": {"model": "m", "concurency": 4}}, "[llm]: Invalid LLMConfig: concurency"),
+        ({"llm": {"model": "m", "concurency": 4}}, "llm: Invalid LLMConfig: concurency"),
         ({"llm": {"model": "m", "base_url": [{"base_url": "http://a/v1", "concurrency": 0}]}}, "concurrency"),
     ],
 )

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from statcodgen.classification.hierarchy import Hierarchy
-from statcodgen.gaps.coverage import allocate, coverage_all_levels, coverage_table, find_gaps, format_table, generation_plan
+from statcodgen.gaps import coverage_all_levels, coverage_table, find_gaps, format_table
+from statcodgen.generation.plan import allocate, generation_plan
 from statcodgen.sources.datasets import load_labelled, load_ons_index
 from statcodgen.errors import ConfigError, DataFormatError, UnknownCodeError
 from statcodgen.sources.notes import load_notes

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from statcodgen.generation.journal import Journal
-from statcodgen.generation.llm import LLMConfig, make_request, run_requests
+from statcodgen.llm.journal import Journal
+from statcodgen.llm.client import run_requests
+from statcodgen.llm.config import LLMConfig, make_request
 from statcodgen.testing import Fault, OpenAIStubServer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from statcodgen.cleaning.stage import clean, cleaning_report, format_cleaning_report
+from statcodgen.cleaning.dedup import DedupOptions
+from statcodgen.cleaning.stage import CleanResult, clean, cleaning_report, format_cleaning_report
 from statcodgen.errors import ConfigError, DataFormatError
-from statcodgen.cleaning.filters import apply_filters, check_echo, check_garbage, check_language, check_length, detect_language
+from statcodgen.cleaning.filters import (FILTERS, Filter, LabelConsistencyFilter, LengthFilter, Verdict, apply_filters,
+                                         check_echo, check_garbage, check_language, check_length, detect_language,
+                                         register_filter)
 
 # Short declarations in the style of business registers, written for these tests.
 FR = ["VENTE DE FRUITS ET LEGUMES SUR LES MARCHES", "TRANSPORT ROUTIER DE MARCHANDISES", "FABRICATION DE MEUBLES EN BOIS",
@@ -104,13 +107,14 @@ class _Stub:
 
 def test_label_consistency_drop_and_flag() -> None:
     df = pd.DataFrame({"text": ["VENTE DE PAIN AU DETAIL", "FABRICATION DE MEUBLES"], "label": ["C", "C"]})
-    res = apply_filters(df, classifier=_Stub(), filters=("label_consistency",), progress=False)
+    res = apply_filters(df, filters=("label_consistency",), options={"label_consistency": {"classifier": _Stub()}},
+                        progress=False)
     assert res.dropped.index.tolist() == [0] and "'G'" in res.dropped.loc[0, "detail"]
-    flag = apply_filters(df, classifier=lambda t: _Stub().predict(t), filters=("label_consistency",), action="flag",
+    flag = apply_filters(df, filters=[LabelConsistencyFilter(classifier=lambda t: _Stub().predict(t))], action="flag",
                          progress=False)
     assert len(flag.kept) == 2 and flag.flagged.index.tolist() == [0] and flag.dropped.empty
-    assert apply_filters(df, classifier=_Stub(), filters=("label_consistency",), label_threshold=0.99,
-                         progress=False).dropped.empty
+    assert apply_filters(df, filters=("label_consistency",), progress=False,
+                         options={"label_consistency": {"classifier": _Stub(), "threshold": 0.99}}).dropped.empty
 
 
 def test_apply_filters_all_and_skips() -> None:
@@ -126,6 +130,37 @@ def test_apply_filters_all_and_skips() -> None:
         apply_filters(df, filters=("nope",))
     with pytest.raises(DataFormatError):
         apply_filters(df.rename(columns={"text": "t"}))
+    with pytest.raises(ConfigError, match="'options' parameter of apply_filters has options for 'lenght'"):
+        apply_filters(df, options={"lenght": {"max_words": 3}})
+    with pytest.raises(ConfigError, match="'max_words' parameter of LengthFilter must be an int >= 0"):
+        apply_filters(df, filters=("length",), options={"length": {"max_words": -1}})
+
+
+def test_verdicts_options_and_a_registered_filter() -> None:
+    """A filter's verdict is a (tag, detail) pair that becomes the dropped row's reason and detail
+    unchanged; a filter registered under a new name is usable by name like the shipped ones."""
+    assert LengthFilter(max_words=2).check("VENTE DE PAIN", {}) == Verdict("too_long", "13 characters / 3 words (max 300 / 2)")
+    assert LengthFilter().check("VENTE DE PAIN", {}) is None
+    assert str(Verdict("empty", "the line is empty")) == "empty: the line is empty" and str(Verdict("x")) == "x"
+    with pytest.raises(ConfigError, match="'tag' parameter of Verdict"):
+        Verdict("")
+
+    @register_filter
+    class NoDigits(Filter):
+        name = "no_digits_test"
+
+        def check(self, text, row):  # type: ignore[no-untyped-def]
+            return Verdict("has_digits", f"{sum(c.isdigit() for c in text)} digit(s): a colon: here") if any(
+                c.isdigit() for c in text) else None
+
+    try:
+        df = pd.DataFrame({"text": ["VENTE DE PAIN 24/24", "VENTE DE PAIN", "AB"], "label": ["G"] * 3})
+        res = apply_filters(df, filters=("length", "no_digits_test"), progress=False)
+        assert res.dropped[["reason", "detail"]].values.tolist() == [
+            ["has_digits", "4 digit(s): a colon: here"], ["too_short", "2 characters / 1 words (min 3 / 1)"]]
+        assert res.kept["text"].tolist() == ["VENTE DE PAIN"]
+    finally:
+        del FILTERS["no_digits_test"]
 
 
 def test_clean_and_report() -> None:
@@ -149,6 +184,29 @@ def test_clean_and_report() -> None:
     assert len(again["samples"]) == len(by_reason)
 
 
+def test_clean_without_dedup_still_filters_and_removes_test_leaks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    texts = ["VENTE DE PAIN ET VIENNOISERIES"] * 3 + ["Voici les lignes :", "FABRICATION DE MEUBLES EN BOIS MASSIF"]
+    df = pd.DataFrame({"text": texts, "label": ["G"] * 4 + ["C"]})
+    test = pd.DataFrame({"text": ["x", "fabrication de meubles en bois massif"]}, index=[10, 11])
+    res = clean(df, real_test=test, language="fr", dedup=False, progress=False)
+    assert res.kept.index.tolist() == [0, 1, 2]  # duplicates kept, the echo and the test leak dropped
+    assert res.dropped["reason"].tolist() == ["instruction_echo", "duplicates_real_test"]
+    assert res.dropped["duplicate_of"].tolist() == [None, "test:11"]
+    assert clean(df, language="fr", dedup=False, progress=False).kept.index.tolist() == [0, 1, 2, 4]
+    full = clean(df, real_test=test, language="fr", dedup_options=DedupOptions(threshold=0.8, method="exact"), progress=False)
+    assert full.kept.index.tolist() == [0]
+    with pytest.raises(ConfigError, match="'threshold' parameter of DedupOptions"):
+        DedupOptions(threshold=0)
+
+    res.save(tmp_path / "clean")
+    back = CleanResult.load(tmp_path / "clean")
+    assert back.kept.equals(res.kept.reset_index(drop=True))
+    assert pd.isna(back.dropped["duplicate_of"][0]) and back.dropped["duplicate_of"][1] == "test:11"
+    assert back.dropped["similarity"].dtype == float
+    assert back.dropped[["text", "reason", "detail"]].equals(res.dropped[["text", "reason", "detail"]].reset_index(drop=True))
+    assert back.report["by_reason"].equals(res.report["by_reason"]) and back.dedup is None and back.filters is None
+
+
 @pytest.mark.parametrize("rel", ["nace_rev2_notes_en/nace_rev2_notes_en.csv", "naf2025_notes_fr/naf2025_subclass_notes_fr.csv"])
 def test_excluded_on_real_notes(shared_data, rel: str) -> None:  # type: ignore[no-untyped-def]
     """Each Excludes item (up to its first comma) is caught under its own code; the code's own
@@ -165,6 +223,7 @@ def test_excluded_on_real_notes(shared_data, rel: str) -> None:  # type: ignore[
     assert sum(own_inc) / len(own_inc) < 0.03
 
 
+@pytest.mark.slow
 def test_label_consistency_with_a_real_fasttext_classifier() -> None:
     from statcodgen.modelling.train import FastTextClassifier, FastTextParams
 
@@ -177,6 +236,7 @@ def test_label_consistency_with_a_real_fasttext_classifier() -> None:
     clf = FastTextClassifier(FastTextParams(dim=10, epoch=50, minn=0, maxn=0, bucket=10_000, thread=1),
                              language="fr").fit(texts, labels)
     df = pd.DataFrame({"text": ["BOULANGERIE ET PAIN FRAIS", "FABRICATION DE MEUBLES EN BOIS"], "label": ["C", "C"]})
-    res = apply_filters(df, classifier=clf, filters=("label_consistency",), label_threshold=0.7, progress=False)
+    res = apply_filters(df, filters=("label_consistency",), options={"label_consistency": {"classifier": clf, "threshold": 0.7}},
+                        progress=False)
     assert res.dropped.index.tolist() == [0]
     assert res.dropped.loc[0, "reason"] == "label_inconsistent" and "'G'" in res.dropped.loc[0, "detail"]

@@ -1,8 +1,10 @@
-"""Generation through the CLI: offline backend, and the OpenAI backend against a real local server.
+"""Generation in-process (``generate`` with an ``LLMGenerator``) and through the CLI, offline and
+against a real local server.
 
-The OpenAI path runs ``statcodgen generate`` in a subprocess against :class:`OpenAIStubServer`
-(a real HTTP server on 127.0.0.1) and asserts on what the server received; a run killed with
-SIGKILL mid-way and resumed sends no completed request twice and ends equal to an uninterrupted run.
+The OpenAI path runs against :class:`OpenAIStubServer` (a real HTTP server on 127.0.0.1), in
+process and as ``statcodgen generate`` in a subprocess, and asserts on what the server received;
+a run killed with SIGKILL mid-way and resumed sends no completed request twice and ends equal to
+an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from statcodgen.generation.engine import OUTPUT_COLUMNS
-from statcodgen.generation.journal import Journal
-from statcodgen.testing import OpenAIStubServer
+from statcodgen.errors import ConfigError
+from statcodgen.generation import GenerationResult, LLMGenerator, generate
+from statcodgen.llm import LLMConfig
+from statcodgen.generation.results import OUTPUT_COLUMNS
+from statcodgen.llm.journal import Journal
+from statcodgen.generation.plan import generation_plan
+from statcodgen.sources.notes import load_notes
+from statcodgen.testing import Fault, OpenAIStubServer
 
 NOTES = Path(__file__).resolve().parents[1] / "notes" / "sample_notes_en.csv"
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
@@ -45,6 +52,83 @@ def _gen_args(base_url: str, out: Path, *extra: str) -> list[str]:
         "--lines-per-request", "5", "--backend", "openai", "--base-url", base_url, "--model", "stub-model",
         "--api-key-env", "STUB_KEY", "--temperature", "0.7", "--out", str(out), *extra,
     ]
+
+
+def _plan() -> tuple[pd.DataFrame, pd.DataFrame]:
+    notes = load_notes(NOTES)
+    return notes, generation_plan(notes, targets=["B", "O", "T", "U"], n_per_target=20)
+
+
+def test_llm_generator_in_process_against_local_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUB_KEY", SECRET)
+    notes, plan = _plan()
+    cfg = LLMConfig(base_url="", model="stub-model", api_key_env="STUB_KEY", temperature=0.7, max_retries=0)
+    with OpenAIStubServer(responder=_responder) as server:
+        gen = LLMGenerator(cfg.model_copy(update={"base_url": server.base_url}), journal_path=tmp_path / "j.sqlite",
+                           lines_per_request=5)
+        res = generate(notes, plan, generator=gen, seed=3, progress=False)
+        bodies = [r.body for r in server.requests]
+        again = generate(notes, plan, generator=gen, seed=3, progress=False)  # resumed from the journal
+        assert len(server.requests) == len(bodies)
+    n_requests = sum(-(-int(n) // 5) for n in plan["n_samples"])
+    assert len(bodies) == n_requests == res.stats["requests"]
+    assert all(b["model"] == "stub-model" and b["temperature"] == 0.7 for b in bodies)
+    prompts = "\n".join(m["content"] for b in bodies for m in b["messages"])
+    for title in notes.loc[notes["code"].isin(plan["code"]), "title"]:
+        assert str(title)[:20] in prompts
+    assert list(res.lines.columns) == OUTPUT_COLUMNS and len(res.lines) == 5 * len(bodies)
+    assert (res.lines["generator"] == "openai").all() and (res.lines["seed"] == 3).all()
+    assert res.lines["text"].str.match(r"^ACTIVITY [0-9A-F]{6} NUMBER \d$").all()
+    assert res.rejected["text"].str.contains("Here are").all() and len(res.rejected) == len(bodies)
+    assert res.shortfall.empty  # 5 lines per answer cover every chunk
+    assert res.stats["generator"] == "openai" and res.stats["lines"] == len(res.lines) and json.dumps(res.stats)
+    assert again.lines[["text", "code", "request_key"]].equals(res.lines[["text", "code", "request_key"]])
+    res.save(tmp_path / "out")
+    back = GenerationResult.load(tmp_path / "out")
+    assert back.lines.equals(res.lines) and back.rejected.equals(res.rejected) and back.stats == res.stats
+    for path in tmp_path.rglob("*"):
+        assert path.is_dir() or SECRET.encode() not in path.read_bytes(), path
+
+
+def test_failed_requests_are_the_shortfall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server fails every request about households (section T): those codes are in the
+    shortfall with the failed requests as reason; the other codes get their lines."""
+    monkeypatch.setenv("STUB_KEY", SECRET)
+    notes, plan = _plan()
+
+    def answer(body: dict) -> object:
+        text = json.dumps(body["messages"])
+        return Fault.server_error(500) if "households employing" in text.lower() else _responder(body)
+
+    with OpenAIStubServer(responder=answer) as server:
+        cfg = LLMConfig(base_url=server.base_url, model="stub-model", api_key_env="STUB_KEY", max_retries=0)
+        res = generate(notes, plan, generator=LLMGenerator(cfg, journal_path=tmp_path / "j.sqlite", lines_per_request=5),
+                       progress=False)
+        failed = [r for r in server.requests if r.status == 500]
+    t_codes = set(plan.loc[plan["target"] == "T", "code"])
+    assert failed and set(res.shortfall["code"]) == t_codes and (res.shortfall["produced"] == 0).all()
+    assert res.shortfall["reason"].str.contains(f"{len(failed)} request\\(s\\) failed").all()
+    assert set(res.rejected.loc[res.rejected["reason"] == "request_failed", "code"]) == t_codes
+    assert not set(res.lines["code"]) & t_codes and set(res.lines["label"]) == {"B", "O", "U"}
+
+
+def test_llm_dry_run_and_options_in_process(tmp_path: Path) -> None:
+    notes, plan = _plan()
+    with OpenAIStubServer(responder=_responder) as server:
+        cfg = LLMConfig(base_url=server.base_url, model="stub-model", api_key_env="STUB_KEY")
+        res = generate(notes, plan, generator=LLMGenerator(cfg, journal_path=tmp_path / "j.sqlite", dry_run=True,
+                                                           lines_per_request=5), progress=False)
+        assert server.requests == []
+    est = res.stats["dry_run"]
+    assert est["to_send"] == est["requests"] == sum(-(-int(n) // 5) for n in plan["n_samples"])
+    assert "requests to send" in est["summary"] and json.loads(json.dumps(res.stats)) == res.stats
+    assert res.lines.empty and list(res.lines.columns) == OUTPUT_COLUMNS
+    with pytest.raises(ConfigError, match="The 'lines_per_request' parameter of LLMGenerator must be an int >= 1"):
+        LLMGenerator(cfg, journal_path=tmp_path / "j.sqlite", lines_per_request=0)
+    with pytest.raises(ConfigError, match="The 'persona_strategy' parameter of LLMGenerator must be one of"):
+        LLMGenerator(cfg, journal_path=tmp_path / "j.sqlite", persona_strategy="best")
+    with pytest.raises(ConfigError, match="The 'llm' parameter of LLMGenerator must be of type LLMConfig"):
+        LLMGenerator({"model": "x"}, journal_path=tmp_path / "j.sqlite")  # type: ignore[arg-type]
 
 
 def test_offline_generate_cli_is_deterministic(tmp_path: Path) -> None:

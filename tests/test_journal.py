@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statcodgen.generation.journal import Journal, request_key
+from statcodgen.llm.journal import Journal, request_key
 
 MSG = [{"role": "user", "content": "écrire des activités"}]
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from statcodgen.errors import BudgetExceededError, ConfigError, FatalLLMError
-from statcodgen.generation.journal import Journal
-from statcodgen.generation.llm import Endpoint, LLMConfig, Prices, dry_run, make_request, run_requests, run_requests_async
+from statcodgen.llm.journal import Journal
+from statcodgen.llm.client import run_requests, run_requests_async
+from statcodgen.llm.config import Endpoint, LLMConfig, Prices, dry_run, make_request
 from statcodgen.testing import Fault, OpenAIStubServer
 
 SECRET = "sk-test-SECRET-0123456789abcdefXYZ"
@@ -316,7 +317,7 @@ def test_stub_server_runs_as_a_process(tmp_path: Path) -> None:
 
 
 def test_aimd_limiter_rules() -> None:
-    from statcodgen.generation.llm import _Limiter
+    from statcodgen.llm.client import _Limiter
 
     async def go() -> None:
         lim = _Limiter(16, adaptive=True)

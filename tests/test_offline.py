@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, InputError
-from statcodgen.generation.offline import GENERATION_COLUMNS, candidate_lines, generate_offline, naive_bullets, titles_baseline
+from statcodgen.generation import (GenerationResult, NaiveBullets, OfflineGenerator, TitlesBaseline, candidate_lines,
+                                   generate)
+from statcodgen.generation.baselines import naive_bullets, titles_baseline
+from statcodgen.generation.offline import GENERATION_COLUMNS, generate_offline
 
 # Our own small notes in the load_notes() schema (our words, not an official text).
 _ROWS = [
@@ -55,7 +58,9 @@ def test_schema_counts_and_labels(notes: pd.DataFrame, plan: pd.DataFrame) -> No
     assert out.groupby("code")["label"].first().to_dict() == {"08.12": "B", "10.71": "C", "99.00": "U"}
     assert set(out["generator"]) == {"offline"} and out["temperature"].isna().all()
     assert out["request_key"].is_unique
-    assert out.attrs["shortfall"].empty
+    res = generate(notes, plan, seed=0, progress=False)
+    assert res.lines.drop(columns="created_at").equals(out.drop(columns="created_at"))
+    assert res.shortfall.empty and res.stats == {"generator": "offline", "lines": 60} and res.rejected.empty
 
 
 def test_deterministic_for_a_seed(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
@@ -102,10 +107,11 @@ def test_negatives_are_never_written(notes: pd.DataFrame) -> None:
 
 def test_shortfall_reported_never_padded(notes: pd.DataFrame) -> None:
     plan = pd.DataFrame({"target": ["U"], "code": ["99.00"], "n_samples": [5000]})
-    out = generate_offline(notes, plan, seed=0)
+    out = generate(notes, plan, generator=OfflineGenerator(), seed=0).lines
     assert 0 < len(out) < 5000 and out["text"].is_unique
-    short = out.attrs["shortfall"]
-    assert short.to_dict("records") == [{"code": "99.00", "requested": 5000, "produced": len(out)}]
+    short = generate(notes, plan, seed=0).shortfall
+    assert short.to_dict("records") == [{"code": "99.00", "label": "U", "requested": 5000, "produced": len(out),
+                                         "reason": "the notes give too few distinct lines"}]
 
 
 def test_titles_and_naive_bullets(notes: pd.DataFrame) -> None:
@@ -115,6 +121,44 @@ def test_titles_and_naive_bullets(notes: pd.DataFrame) -> None:
     nb = naive_bullets(notes, ["08.12"], uppercase=False)
     assert nb["text"].tolist() == [*notes.set_index("code").loc["08.12", "includes"], "washing of sand at the pit"]
     assert list(nb.columns) == GENERATION_COLUMNS
+
+
+def test_baselines_through_generate_equal_the_functions(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
+    def same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+        return a.drop(columns="created_at").equals(b.drop(columns="created_at"))
+
+    codes = plan["code"].tolist()
+    for name, gen, func in (("titles", TitlesBaseline(), titles_baseline), ("naive_bullets", NaiveBullets(), naive_bullets)):
+        by_name, by_object = generate(notes, plan, generator=name, seed=2), generate(notes, plan, generator=gen, seed=2)
+        assert same(by_name.lines, func(notes, codes, seed=2)) and same(by_object.lines, by_name.lines)
+        assert set(by_name.lines["generator"]) == {name} and by_name.stats["generator"] == name
+        assert set(by_name.shortfall["code"]) == set(codes)  # fewer lines than planned, and said so
+
+
+def test_generator_option_is_validated(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
+    with pytest.raises(ConfigError, match=r"LLMGenerator\(LLMConfig\(\.\.\.\), journal_path=\.\.\.\)"):
+        generate(notes, plan, generator="openai")
+    with pytest.raises(ConfigError, match="The 'generator' parameter of generate must be one of"):
+        generate(notes, plan, generator="gpt")
+    with pytest.raises(ConfigError, match="The 'generator' parameter of generate must be a generator name"):
+        generate(notes, plan, generator=object())
+    with pytest.raises(ConfigError, match="The 'target_level' parameter of generate must be one of"):
+        generate(notes, plan, target_level="sections")
+    with pytest.raises(ConfigError, match="must have a 'target' column"):
+        generate(notes, plan.drop(columns="target"))
+
+
+def test_generation_result_saves_and_loads(notes: pd.DataFrame, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    plan = pd.DataFrame({"target": ["U", "B"], "code": ["99.00", "08.12"], "n_samples": [5000, 3]})
+    res = generate(notes, plan, seed=0)
+    res.save(tmp_path / "gen")
+    back = GenerationResult.load(tmp_path / "gen")
+    assert back.lines.equals(res.lines) and back.shortfall.equals(res.shortfall) and back.stats == res.stats
+    assert list(back.rejected.columns) == list(res.rejected.columns) and back.rejected.empty
+    assert not list((tmp_path / "gen").glob("*.tmp"))
+    res.stats["when"] = pd.Timestamp("2026-01-01")
+    with pytest.raises(ConfigError, match="JSON-able"):
+        res.save(tmp_path / "bad")
 
 
 def test_personas_are_applied_and_recorded(notes: pd.DataFrame, plan: pd.DataFrame) -> None:
@@ -198,14 +242,15 @@ _OTHER_WORDS = {"en": {"de", "del", "des"}, "fr": {"of", "the", "del"}, "es": {"
     ("cnae2009_notes_es", "cnae2009_notes_es.csv", {"system": "nace_rev2"}, "es"),
 ])
 def test_real_layouts(shared_data, folder: str, name: str, kwargs: dict, lang: str) -> None:
-    from statcodgen.gaps.coverage import generation_plan
+    from statcodgen.generation.plan import generation_plan
     from statcodgen.sources.notes import load_notes
 
     notes = load_notes(shared_data / folder / name, **kwargs)
     assert notes.attrs["language"] == lang
     plan = generation_plan(notes, targets=["B"], n_per_target=150)
     out = generate_offline(notes, plan, seed=0)
-    missing = int((out.attrs["shortfall"]["requested"] - out.attrs["shortfall"]["produced"]).sum())
+    short = generate(notes, plan, seed=0, progress=False).shortfall
+    missing = int((short["requested"] - short["produced"]).sum())
     assert len(out) + missing == 150 and len(out) >= 140  # thin notes: a reported shortfall, never padding
     assert not out.duplicated(["code", "text"]).any()
     words = out["text"].str.lower().str.split().explode()

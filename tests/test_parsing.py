@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statcodgen.generation.parsing import format_output
+from statcodgen.llm.parsing import format_output
 
 
 def test_numbering_bullets_markdown_quotes_dots() -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, DataFormatError
-from statcodgen.personas.persona import (
+from statcodgen.personas import (
     BUSINESS_CONTEXTS,
     EDUCATION_LEVELS,
     MIN_AGE_BY_EDUCATION,
@@ -318,7 +318,7 @@ def test_parse_persona_answers_keeps_failures():
 
 
 def test_text_to_persona_through_local_server(tmp_path):
-    from statcodgen.generation.llm import LLMConfig
+    from statcodgen.llm.config import LLMConfig
     from statcodgen.testing import OpenAIStubServer
 
     def responder(body):

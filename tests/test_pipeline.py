@@ -89,7 +89,7 @@ def test_report_has_every_figure_and_table(study: tuple[Path, Path, subprocess.C
 def test_outputs_are_honest(study: tuple[Path, Path, subprocess.CompletedProcess]) -> None:
     out, _, _ = study
     test = pd.read_parquet(out / "real_test.parquet")
-    clean = pd.read_parquet(out / "synthetic_clean.parquet")
+    clean = pd.read_parquet(out / "cleaning" / "kept.parquet")
     train = pd.read_parquet(out / "real_train.parquet")
     # the scarcity was applied to training only; the test part keeps its real rows
     assert train["label"].value_counts().reindex(["B", "O", "T", "U"]).fillna(0).max() <= 2
@@ -100,7 +100,7 @@ def test_outputs_are_honest(study: tuple[Path, Path, subprocess.CompletedProcess
     assert not set(normalize_series(clean["text"])) & set(normalize_series(test["text"]))
     metrics = pd.read_csv(out / "metrics_overall.csv")
     assert {"real_only", "real+titles", "real+offline", "full_real"} <= set(metrics["variant"])
-    dropped = pd.read_parquet(out / "dropped.parquet")
+    dropped = pd.read_parquet(out / "cleaning" / "dropped.parquet")
     assert dropped["reason"].astype(str).str.len().min() > 0  # every dropped line has a reason
 
 

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, DataFormatError
-from statcodgen.report.writer import REDACTED, ReportPaths, StudyResults, gap_summary, scrub_secrets, summarise, write_report
+from statcodgen.report.results import StudyResults
+from statcodgen.report.writer import REDACTED, ReportPaths, gap_summary, scrub_secrets, summarise, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 LABELS = ["A", "B", "C", "O", "T"]

@@ -1,4 +1,4 @@
-"""Real fastText training on a small made-up corpus (a few seconds)."""
+"""Real fastText training on a small made-up corpus (a few seconds; the training tests are marked ``slow``)."""
 
 from __future__ import annotations
 
@@ -51,12 +51,14 @@ def fitted() -> FastTextClassifier:
     return FastTextClassifier(FAST, language="fr").fit(texts, labels)
 
 
+@pytest.mark.slow
 def test_fit_learns_and_labels_round_trip(fitted: FastTextClassifier) -> None:
     assert sorted(fitted.labels_) == sorted(_VOCAB)
     pred = fitted.predict(["culture de ble et orge", "camion de fret routier", "tomates sous serre", "superette alimentation"])
     assert pred["label"].tolist() == ["01.11 grain", "49.41", "01.13", "47.11"]
 
 
+@pytest.mark.slow
 def test_predict_shapes_and_probabilities(fitted: FastTextClassifier) -> None:
     texts, _ = make_corpus(5, seed=9)
     pred = fitted.predict(texts, k=3)
@@ -74,6 +76,7 @@ def test_predict_shapes_and_probabilities(fitted: FastTextClassifier) -> None:
     np.testing.assert_allclose(pred["prob_1"], full.max(axis=1), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_predict_k_larger_than_labels_pads(fitted: FastTextClassifier) -> None:
     pred = fitted.predict(["ble"], k=6)
     assert pred.loc[0, "label_5"] is None and pred.loc[0, "prob_6"] == 0.0
@@ -82,6 +85,7 @@ def test_predict_k_larger_than_labels_pads(fitted: FastTextClassifier) -> None:
     np.testing.assert_allclose(full.sum(axis=1), 1.0, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_weights_oversample_training_file(tmp_path: Path) -> None:
     path = tmp_path / "train.txt"
     n = FastTextClassifier.write_training_file(path, ["a b", "c d", "e"], [0, 1, 2], [1, 3, 0], seed=1)
@@ -108,6 +112,7 @@ def test_bad_weights_and_inputs() -> None:
         clf.predict(["a"])
 
 
+@pytest.mark.slow
 def test_save_load_round_trip(fitted: FastTextClassifier, tmp_path: Path) -> None:
     texts, _ = make_corpus(4, seed=5)
     folder = fitted.save(tmp_path / "model")
@@ -118,6 +123,7 @@ def test_save_load_round_trip(fitted: FastTextClassifier, tmp_path: Path) -> Non
         FastTextClassifier.load(tmp_path / "nowhere")
 
 
+@pytest.mark.slow
 def test_predict_aggregated_sums_probabilities(fitted: FastTextClassifier) -> None:
     texts = ["tomates et ble", "camion"]
     full = fitted.predict_proba(texts)
@@ -133,6 +139,7 @@ def test_predict_aggregated_sums_probabilities(fitted: FastTextClassifier) -> No
     np.testing.assert_allclose(chunked["confidence"], np.tile(agg["confidence"], 3), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_same_seed_single_thread_is_reproducible() -> None:
     texts, labels = make_corpus(20)
     a = FastTextClassifier(FAST).fit(texts, labels).predict_proba(texts)
@@ -175,6 +182,7 @@ def test_llama_guard(monkeypatch: pytest.MonkeyPatch) -> None:
         FastTextClassifier(FAST).fit(["a"], ["b"])
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_ons_index_class_model_aggregated_to_sections(shared_data: Path) -> None:
     """Real data: train at NACE class level on part of the ONS index, score at section level."""

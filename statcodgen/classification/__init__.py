@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-from .hierarchy import (
-    LEVELS,
-    SYSTEMS,
-    normalize_code,
-    code_level,
-    structural_parent,
-    section_of_division,
-    Hierarchy,
-)
+from . import hierarchy
 
-__all__ = [
-    "LEVELS",
-    "SYSTEMS",
-    "normalize_code",
-    "code_level",
-    "structural_parent",
-    "section_of_division",
-    "Hierarchy",
-]
+__all__ = [*hierarchy.__all__]
+
+from .hierarchy import *  # noqa: F403

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_in
-from ..errors import ConfigError, UnknownCodeError
+from .._validation import check_in, check_type
+from ..errors import ConfigError, DataFormatError, UnknownCodeError
 
 __all__ = ["LEVELS", "SYSTEMS", "normalize_code", "code_level", "structural_parent", "section_of_division", "Hierarchy"]
 
@@ -411,6 +411,18 @@ class Hierarchy:
             row = int(np.flatnonzero(idx == -1)[0]) + 1
             raise UnknownCodeError("empty code.", row=row, column=series.name)
         return pd.Series(mapped[idx], index=series.index, name=level, dtype=object)
+
+    def with_labels(self, frame: pd.DataFrame, level: str, *, code_column: str = "code") -> pd.DataFrame:
+        """A copy of ``frame`` with a ``label`` column: its ``code_column`` aggregated to ``level``.
+
+        The one way real and synthetic rows get the label a study trains and scores on; unknown
+        codes raise :class:`UnknownCodeError` as in :meth:`aggregate`.
+        """
+        check_type("frame", frame, pd.DataFrame, func="Hierarchy.with_labels")
+        if code_column not in frame.columns:
+            raise DataFormatError(f"no {code_column!r} column; columns are {list(frame.columns)}.", column=code_column,
+                                  expected=f"a {code_column!r} column of codes")
+        return frame.assign(label=self.aggregate(frame[code_column], level).to_numpy())
 
 
 @lru_cache(maxsize=None)

@@ -1,57 +1,13 @@
-"""Cleaning synthetic lines: exact and MinHash deduplication, filters, and the diversity of a set; a reason for every dropped line."""
+"""Cleaning synthetic lines: filters (a registry of objects giving a Verdict), exact and MinHash deduplication,
+the cleaning stage and the diversity of a set; a reason for every dropped line."""
 
 from __future__ import annotations
 
-from .dedup import (
-    DedupResult,
-    dedup,
-    shingle_lines,
-    shingle_codes,
-    DROP_COLUMNS,
-)
-from .diversity import (
-    distinct_n,
-    unique_share,
-    mean_pairwise_jaccard,
-    diversity_table,
-)
-from .filters import (
-    FilterResult,
-    FILTERS,
-    check_length,
-    check_echo,
-    check_garbage,
-    check_language,
-    detect_language,
-    apply_filters,
-)
-from .stage import (
-    CleanResult,
-    clean,
-    cleaning_report,
-    format_cleaning_report,
-)
+from . import filters, dedup, stage, diversity
 
-__all__ = [
-    "DedupResult",
-    "dedup",
-    "shingle_lines",
-    "shingle_codes",
-    "DROP_COLUMNS",
-    "distinct_n",
-    "unique_share",
-    "mean_pairwise_jaccard",
-    "diversity_table",
-    "FilterResult",
-    "FILTERS",
-    "check_length",
-    "check_echo",
-    "check_garbage",
-    "check_language",
-    "detect_language",
-    "apply_filters",
-    "CleanResult",
-    "clean",
-    "cleaning_report",
-    "format_cleaning_report",
-]
+__all__ = [*filters.__all__, *dedup.__all__, *stage.__all__, *diversity.__all__]
+
+from .filters import *  # noqa: F403
+from .dedup import *  # noqa: F403
+from .stage import *  # noqa: F403
+from .diversity import *  # noqa: F403

@@ -4,7 +4,7 @@ An Excludes item ("manufacture of wooden crates, see 16.24") describes an activi
 to another class. The item is cut before its reference words ("see", "voir", "véase", "cfr",
 "classified in"...), both texts are normalised, reduced to content words (stop words, tokens of
 fewer than 3 letters and numbers removed) and stemmed (snowball, language of the notes when
-known). The line matches the item when
+known, from its language pack). The line matches the item when
 
 * ``overlap / |line words| >= threshold`` (the line is explained by the item; default 0.8), and
 * ``overlap / |item words| >= 0.6`` (the line covers most of the item), and
@@ -16,34 +16,24 @@ subclass line is also checked against its class's Excludes.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
 
+from ..errors import NotesFormatError
+from ..sources.notes import excluded_codes
+from ..text.languages import available_languages, excludes_cut_pattern, get_language
 from ..text.normalize import normalize_text
 
 __all__ = ["ExcludesIndex", "content_words"]
 
-_STOP = set(
-    """the and for with from into other than not all any its their this that such are was which
-    les des une dans pour par sur avec sans aux son ses leur leurs est sont qui que comme ainsi
-    los las del una por para con sin sus que como este esta otros otras etc
-    gli delle degli della dello per con senza che come altri altre""".split()
-)
-_REF = re.compile(
-    r"\b(?:see|voir|vease|veanse|cfr|vedi|cf|classified|classee?s?|clasificad\w*|incluse?s?\s+dans|included\s+in)\b.*$"
-)
-_STEMMERS = {"fr": "french", "en": "english", "es": "spanish", "it": "italian", "de": "german", "pt": "portuguese"}
+#: Words never counted as content words, in every language (each pack's ``function_words``).
+_STOP = frozenset().union(*(get_language(code).function_words for code in available_languages()))
 
 
 def _stemmer(language: str | None) -> Any:
-    name = _STEMMERS.get(language or "")
-    if name is None:
-        return None
-    import snowballstemmer
-
-    return snowballstemmer.stemmer(name)
+    """The Snowball stemmer of the notes' language, or ``None`` when it has no pack."""
+    return get_language(language).stemmer() if language in available_languages() else None
 
 
 def content_words(text: str, stemmer: Any = None) -> frozenset[str]:
@@ -60,17 +50,11 @@ class ExcludesIndex:
     """Excludes items per code from a notes DataFrame (``code``, ``excludes``; ``parent`` optional)."""
 
     def __init__(self, notes: pd.DataFrame, *, threshold: float = 0.8) -> None:
-        from ..errors import NotesFormatError
-
         missing = {"code", "excludes"} - set(notes.columns)
         if missing:
             raise NotesFormatError(
                 f"the notes table lacks the column(s) {sorted(missing)}", expected="a notes DataFrame from load_notes"
             )
-        try:
-            from ..sources.notes import excluded_codes
-        except ImportError:  # pragma: no cover - notes module is part of the package
-            excluded_codes = None  # type: ignore[assignment]
         self.threshold = threshold
         self._stem = _stemmer(notes.attrs.get("language"))
         self._parent: dict[str, str] = {}
@@ -87,8 +71,8 @@ class ExcludesIndex:
             for item in items:
                 if not isinstance(item, str) or not item.strip():
                     continue
-                head = _REF.sub("", normalize_text(item))
-                targets = excluded_codes(item) if excluded_codes else []
+                head = excludes_cut_pattern().sub("", normalize_text(item))
+                targets = excluded_codes(item)
                 parsed.append((item, content_words(head, self._stem), targets))
             self._items[code] = parsed
 

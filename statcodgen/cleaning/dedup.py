@@ -37,7 +37,8 @@ datasketch's default weights (0.5, 0.5) (5 x 25) these are 0.31, 0.39, 0.80.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ from .._validation import check_in, check_int, check_range, check_type
 from ..errors import DataFormatError
 from ..text.normalize import normalize_series, tokenize
 
-__all__ = ["DedupResult", "dedup", "shingle_lines", "shingle_codes", "DROP_COLUMNS"]
+__all__ = ["DedupOptions", "DedupResult", "dedup", "remove_test_leaks", "shingle_lines", "shingle_codes", "DROP_COLUMNS"]
 
 DROP_COLUMNS = ("reason", "detail", "duplicate_of", "similarity")
 _F = "dedup"
@@ -61,6 +62,80 @@ class DedupResult:
     kept: pd.DataFrame
     dropped: pd.DataFrame
     stats: pd.DataFrame
+
+
+def _check_options(threshold: Any, num_perm: Any, shingle: Any, method: Any, seed: Any, func: str) -> None:
+    check_in("method", method, ("minhash", "exact"), func=func)
+    check_range("threshold", threshold, 0.0, 1.0, low_open=True, func=func)
+    check_int("num_perm", num_perm, 2, 4096, func=func)
+    check_in("shingle", shingle, ("word", "char"), func=func)
+    check_int("seed", seed, 0, 2**32 - 1, func=func)
+
+
+@dataclass(frozen=True)
+class DedupOptions:
+    """The main options of :func:`dedup`, validated when made: ``threshold`` (Jaccard, in (0, 1]),
+    ``num_perm`` (MinHash permutations), ``shingle`` (``"word"`` or ``"char"``), ``method``
+    (``"minhash"``: exact then near; ``"exact"``), ``seed`` (MinHash seed). ``dedup(df,
+    **options.as_kwargs())`` runs them."""
+
+    threshold: float = 0.9
+    num_perm: int = 128
+    shingle: str = "word"
+    method: str = "minhash"
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        _check_options(self.threshold, self.num_perm, self.shingle, self.method, self.seed, "DedupOptions")
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """The options as keyword arguments of :func:`dedup`."""
+        return asdict(self)
+
+
+@dataclass
+class _Marks:
+    """Per-row outcome, filled stage by stage: ``reason`` (None = kept), ``dup_of``, ``sim``, ``detail``."""
+
+    reason: np.ndarray
+    dup_of: np.ndarray
+    sim: np.ndarray
+    detail: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> _Marks:
+        return cls(np.full(n, None, dtype=object), np.full(n, None, dtype=object), np.full(n, np.nan),
+                   np.full(n, "", dtype=object))
+
+    def alive(self) -> np.ndarray:
+        return self.reason == None  # noqa: E711
+
+    def set(self, where: Any, why: Any, of: Any, similarity: Any, text: Any) -> None:
+        self.reason[where], self.dup_of[where], self.sim[where], self.detail[where] = why, of, similarity, text
+
+
+@dataclass(frozen=True)
+class _Canon:
+    """The synthetic rows in canonical order: normalised text, label, and ``"syn:<index>"`` ids."""
+
+    norm: pd.Series
+    label: pd.Series
+    ids: np.ndarray
+
+
+@dataclass(frozen=True)
+class _NearParams:
+    threshold: float
+    num_perm: int
+    shingle: str
+    ngram: int
+    seed: int
+    bands: int
+    rows: int
+    cross_label: str
+    verify: str
+    use_train: bool
+    progress: bool
 
 
 def shingle_lines(norms: pd.Series | list[str], *, shingle: str = "word", ngram: int = 1) -> tuple[list[str], np.ndarray]:
@@ -168,12 +243,8 @@ def dedup(
     """
     t0 = time.perf_counter()
     _check_frame(synthetic, "synthetic", text_col)
-    check_in("method", method, ("minhash", "exact"), func=_F)
-    check_range("threshold", threshold, 0.0, 1.0, low_open=True, func=_F)
-    check_int("num_perm", num_perm, 2, 4096, func=_F)
-    check_in("shingle", shingle, ("word", "char"), func=_F)
+    _check_options(threshold, num_perm, shingle, method, seed, _F)
     ngram = (1 if shingle == "word" else 3) if ngram is None else check_int("ngram", ngram, 1, 20, func=_F)
-    check_int("seed", seed, 0, 2**32 - 1, func=_F)
     check_in("cross_label", cross_label, ("keep", "drop"), func=_F)
     check_in("verify", verify, ("jaccard", "minhash", "none"), func=_F)
     check_type("drop_real_train_duplicates", drop_real_train_duplicates, bool, func=_F)
@@ -200,28 +271,17 @@ def dedup(
     )
     norm_np, label_np = norm_all.to_numpy(dtype=object), label_all.to_numpy(dtype=object)
     order = _canonical_order(norm_np, label_np, synthetic[text_col].astype(str).to_numpy(dtype=object), synthetic.index)
-    norm = pd.Series(norm_np[order], dtype=object)  # canonical positions 0..n-1
-    label = pd.Series(label_np[order], dtype=object)
-    ids = ("syn:" + synthetic.index[order].astype(str)).to_numpy(dtype=object)
-
-    reason = np.full(n, None, dtype=object)
-    dup_of = np.full(n, None, dtype=object)
-    sim = np.full(n, np.nan)
-    detail = np.full(n, "", dtype=object)
+    canon = _Canon(pd.Series(norm_np[order], dtype=object),  # canonical positions 0..n-1
+                   pd.Series(label_np[order], dtype=object),
+                   ("syn:" + synthetic.index[order].astype(str)).to_numpy(dtype=object))
+    norm, label, ids = canon.norm, canon.label, canon.ids
+    marks = _Marks.empty(n)
+    reason, dup_of, sim, detail = marks.reason, marks.dup_of, marks.sim, marks.detail
     stats: dict[str, float] = {"n_input": n}
 
     # --- exact stages -----------------------------------------------------------------
-    for tag, why in (("test", "duplicates_real_test"), ("train", "duplicates_real_train")):
-        if tag not in reals or (tag == "train" and not drop_real_train_duplicates):
-            continue
-        hit = norm.map(_first_id(reals[tag], tag))
-        mask = hit.notna().to_numpy() & (reason == None)  # noqa: E711
-        reason[mask] = why
-        dup_of[mask] = hit.to_numpy()[mask]
-        sim[mask] = 1.0
-        detail[mask] = f"same normalised text as a real {tag} line"
-
-    alive = np.flatnonzero(reason == None)  # noqa: E711
+    _exact_real(norm, reals, marks, use_train=drop_real_train_duplicates)
+    alive = np.flatnonzero(marks.alive())
     nh = _h(norm.to_numpy())[alive]
     key = nh if cross_label == "drop" else nh ^ (_h(label.to_numpy())[alive] * np.uint64(0x9E3779B97F4A7C15))
     src = alive[_run_first(key)]  # canonical order keeps equal (norm, label) adjacent
@@ -229,10 +289,9 @@ def dedup(
     pos, src = alive[later], src[later]
     lab_np = label.to_numpy()
     cross = lab_np[pos] != lab_np[src]
-    reason[pos] = np.where(cross, "cross_label_duplicate", "exact_duplicate")
-    dup_of[pos] = ids[src]
-    sim[pos] = 1.0
-    detail[pos] = np.where(cross, "same normalised text as a kept line with label " + lab_np[src].astype(str), "same normalised text as a kept line")
+    marks.set(pos, np.where(cross, "cross_label_duplicate", "exact_duplicate"), ids[src], 1.0,
+              np.where(cross, "same normalised text as a kept line with label " + lab_np[src].astype(str),
+                       "same normalised text as a kept line"))
     kept_pos = np.flatnonzero((reason == None) & (norm.to_numpy() != ""))  # noqa: E711
     kh = _h(norm.to_numpy())[kept_pos]
     same_next = kh[1:] == kh[:-1]  # kept rows sharing a normalised text differ by label
@@ -244,12 +303,10 @@ def dedup(
     bands, rows = lsh_params(float(threshold), num_perm, tuple(lsh_weights))
     stats.update(lsh_bands=bands, lsh_rows=rows, candidate_pairs=0, cross_label_near_pairs=0)
     if method == "minhash":
-        _near_stage(
-            norm, label, ids, reals, reason, dup_of, sim, detail, stats,
-            threshold=threshold, num_perm=num_perm, shingle=shingle, ngram=ngram, seed=seed,
-            bands=bands, rows=rows, cross_label=cross_label, verify=verify,
-            use_train=drop_real_train_duplicates, progress=progress,
-        )  # fmt: skip
+        params = _NearParams(threshold=threshold, num_perm=num_perm, shingle=shingle, ngram=ngram, seed=seed, bands=bands,
+                             rows=rows, cross_label=cross_label, verify=verify, use_train=drop_real_train_duplicates,
+                             progress=progress)
+        _near_stage(canon, reals, marks, stats, params)
 
     # An exact duplicate whose kept line was then dropped as a near duplicate (or as a real
     # duplicate) is re-pointed to what that line points to: same normalised text, same Jaccard.
@@ -260,10 +317,25 @@ def dedup(
             reason[p] = reason[target]
         detail[p] = f"same normalised text as {ids[target]}, itself dropped: {detail[target]}"
 
-    # --- assemble, back in input order ------------------------------------------------
+    return _assemble(synthetic, marks, order, stats, t0)
+
+
+def _exact_real(norm: pd.Series, reals: dict[str, pd.Series], marks: _Marks, *, use_train: bool) -> None:
+    """Mark the rows whose normalised text equals a real test line, then a real train line."""
+    for tag, why in (("test", "duplicates_real_test"), ("train", "duplicates_real_train")):
+        if tag not in reals or (tag == "train" and not use_train):
+            continue
+        hit = norm.map(_first_id(reals[tag], tag))
+        mask = hit.notna().to_numpy() & marks.alive()
+        marks.set(mask, why, hit.to_numpy()[mask], 1.0, f"same normalised text as a real {tag} line")
+
+
+def _assemble(synthetic: pd.DataFrame, marks: _Marks, order: np.ndarray, stats: dict[str, float], t0: float) -> DedupResult:
+    """Kept and dropped rows back in input order (``order``: input position of each canonical row)."""
+    n = len(synthetic)
     back = np.empty(n, dtype=np.int64)
     back[order] = np.arange(n)
-    reason_in, dup_in, sim_in, det_in = reason[back], dup_of[back], sim[back], detail[back]
+    reason_in, dup_in, sim_in, det_in = marks.reason[back], marks.dup_of[back], marks.sim[back], marks.detail[back]
     drop_mask = reason_in != None  # noqa: E711
     kept = synthetic.loc[~drop_mask].copy()
     dropped = synthetic.loc[drop_mask].copy()
@@ -282,36 +354,28 @@ def dedup(
     return DedupResult(kept=kept, dropped=dropped, stats=stats_df)
 
 
-def _near_stage(
-    norm: pd.Series,
-    label: pd.Series,
-    ids: np.ndarray,
-    reals: dict[str, pd.Series],
-    reason: np.ndarray,
-    dup_of: np.ndarray,
-    sim: np.ndarray,
-    detail: np.ndarray,
-    stats: dict[str, float],
-    *,
-    threshold: float,
-    num_perm: int,
-    shingle: str,
-    ngram: int,
-    seed: int,
-    bands: int,
-    rows: int,
-    cross_label: str,
-    verify: str,
-    use_train: bool,
-    progress: bool,
-) -> None:
-    """MinHash LSH stage; fills ``reason``/``dup_of``/``sim``/``detail`` in place."""
+def remove_test_leaks(synthetic: pd.DataFrame, real_test: pd.DataFrame, *, text_col: str = "text") -> DedupResult:
+    """Only the first stage of :func:`dedup`: drop the synthetic rows whose normalised text equals a
+    real test line (reason ``duplicates_real_test``, ``duplicate_of`` ``"test:<index>"``), so that
+    a study without deduplication never trains on its test lines. Same result type as :func:`dedup`."""
+    t0 = time.perf_counter()
+    _check_frame(synthetic, "synthetic", text_col)
+    _check_frame(real_test, "real_test", text_col)
+    marks = _Marks.empty(len(synthetic))
+    norm = normalize_series(synthetic[text_col]).reset_index(drop=True)
+    _exact_real(norm, {"test": normalize_series(real_test[text_col])}, marks, use_train=False)
+    return _assemble(synthetic, marks, np.arange(len(synthetic)), {"n_input": len(synthetic)}, t0)
+
+
+def _near_stage(canon: _Canon, reals: dict[str, pd.Series], marks: _Marks, stats: dict[str, float], opt: _NearParams) -> None:
+    """MinHash LSH stage; fills ``marks`` in place and adds its counts and timings to ``stats``."""
+    norm, label, ids, reason = canon.norm, canon.label, canon.ids, marks.reason
     syn_pos = np.flatnonzero((reason == None) & (norm.to_numpy() != ""))  # noqa: E711
     parts_norm = [norm.to_numpy()[syn_pos]]
     parts_id = [ids[syn_pos]]
     kinds = [np.zeros(len(syn_pos), dtype=np.int8)]  # 0 syn, 1 test, 2 train
     for k, tag in ((1, "test"), (2, "train")):
-        if tag not in reals or (tag == "train" and not use_train):
+        if tag not in reals or (tag == "train" and not opt.use_train):
             continue
         first = _first_id(reals[tag], tag)  # one row per distinct normalised real line
         parts_norm.append(first.index.to_numpy(dtype=object))
@@ -324,12 +388,12 @@ def _near_stage(
     if n_syn == 0:
         return
     t0 = time.perf_counter()
-    codes, lengths, uniques = shingle_codes(all_norm, shingle=shingle, ngram=ngram)
+    codes, lengths, uniques = shingle_codes(all_norm, shingle=opt.shingle, ngram=opt.ngram)
     t1 = time.perf_counter()
-    sig = signatures_from_codes(codes, lengths, uniques, num_perm=num_perm, seed=seed, progress=progress)
+    sig = signatures_from_codes(codes, lengths, uniques, num_perm=opt.num_perm, seed=opt.seed, progress=opt.progress)
     del codes, uniques
     t2 = time.perf_counter()
-    pairs = band_candidate_pairs(sig, bands, rows, n_left=n_syn, progress=progress)
+    pairs = band_candidate_pairs(sig, opt.bands, opt.rows, n_left=n_syn, progress=opt.progress)
     t3 = time.perf_counter()
     stats.update(seconds_shingle=round(t1 - t0, 3), seconds_signatures=round(t2 - t1, 3), seconds_lsh=round(t3 - t2, 3))
     stats["candidate_pairs"] = len(pairs)
@@ -339,26 +403,24 @@ def _near_stage(
     est = np.empty(len(pairs))
     for s in range(0, len(pairs), 100_000):
         est[s : s + 100_000] = (sig[i[s : s + 100_000]] == sig[j[s : s + 100_000]]).mean(axis=1)
-    if verify == "jaccard":
+    if opt.verify == "jaccard":
         involved = np.unique(pairs)
-        sets = {int(p): tokenize(all_norm[p], shingle=shingle, ngram=ngram) for p in involved}
+        sets = {int(p): tokenize(all_norm[p], shingle=opt.shingle, ngram=opt.ngram) for p in involved}
         score = np.fromiter(
             (len(sets[a] & sets[b]) / len(sets[a] | sets[b]) for a, b in zip(i.tolist(), j.tolist())),
             dtype=float,
             count=len(pairs),
         )
-        ok = score >= threshold
+        ok = score >= opt.threshold
     else:
         score = est
-        ok = score >= threshold if verify == "minhash" else np.ones(len(pairs), dtype=bool)
+        ok = score >= opt.threshold if opt.verify == "minhash" else np.ones(len(pairs), dtype=bool)
     i, j, score, est = i[ok], j[ok], score[ok], est[ok]
     removed = np.zeros(len(all_norm), dtype=bool)
     lab = np.concatenate([label.to_numpy()[syn_pos], np.full(len(all_norm) - n_syn, "", dtype=object)])
 
     def drop(p: int, partner: int, why: str, s: float, e: float, text: str) -> None:
-        cp = syn_pos[p]
-        reason[cp], dup_of[cp], sim[cp] = why, all_id[partner], float(s)
-        detail[cp] = f"{text} (MinHash estimate {e:.2f})"
+        marks.set(syn_pos[p], why, all_id[partner], float(s), f"{text} (MinHash estimate {e:.2f})")
         removed[p] = True
 
     # Real rows come after every synthetic row, so a real partner is always j.
@@ -373,7 +435,7 @@ def _near_stage(
     crossing = lab[i[sel]] != lab[j[sel]]
     # pairs with the same normalised text are already counted in cross_label_exact_groups
     stats["cross_label_near_pairs"] = int((crossing & (all_norm[i[sel]] != all_norm[j[sel]])).sum())
-    if cross_label == "keep":
+    if opt.cross_label == "keep":
         sel = sel[~crossing]
     sel = sel[np.lexsort((i[sel], -score[sel], j[sel]))]
     for t in sel:

@@ -1,8 +1,11 @@
-"""Quality filters for generated lines, each a small predicate ``(text, row) -> (keep, reason)``.
+"""Quality filters for generated lines: small objects in a registry, each saying why it drops a line.
 
-``reason`` is ``""`` when the line is kept, else ``"<tag>: <detail>"`` (tag: short machine
-name such as ``too_short``; detail: human text). :func:`apply_filters` runs them over a
-DataFrame (generation output schema) and keeps every dropped row with ``reason`` and ``detail``.
+A filter has a ``name`` and ``check(text, row) -> Verdict | None`` (``None`` keeps the line;
+:class:`Verdict` ``(tag, detail)``: ``tag`` a short machine name such as ``too_short``, ``detail``
+human text), or ``check_batch(texts, rows)`` for filters that work on many lines at once (a
+classifier). Options are validated when the filter is made. :func:`apply_filters` runs filters
+over a DataFrame (generation output schema) and keeps every dropped row with ``reason`` (the tag)
+and ``detail``. :data:`FILTERS` maps names to filter classes; :func:`register_filter` adds one.
 
 Filters (names usable in ``filters=``):
 
@@ -12,22 +15,25 @@ Filters (names usable in ``filters=``):
 ``garbage``    placeholders (``%s``, ``{}``, ``<...>``, ``[...]``, lorem ipsum), markdown
                (``**``, ``#``, code fences), a token repeated 3 times in a row, mostly non-letters
 ``language``   detected language (py3langid restricted to a few candidate languages) differs
-               from the expected one with confidence >= ``lang_min_confidence``; abstains on lines
-               shorter than ``lang_min_chars``. Measured on 45 short upper-case declarations we
+               from the expected one with confidence >= ``min_confidence``; abstains on lines shorter
+               than ``min_chars``. Measured on 45 short upper-case declarations we
                wrote (15 fr / en / es): 0 false drops at 0.8, while 37/45 reach 0.8 in their
                own language (so a line in another language is caught about 80% of the time).
 ``excluded``   the line matches an item of its own code's Excludes list (see
                :mod:`statcodgen.cleaning._excluded`)
-``label_consistency``  a classifier predicts another label with prob >= ``label_threshold``
+``label_consistency``  a classifier predicts another label with prob >= ``threshold``
+
+The ``check_*`` functions are the same filters as plain predicates ``(text, row) -> (keep, reason)``
+with ``reason`` = ``""`` or ``"<tag>: <detail>"``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -36,11 +42,22 @@ from tqdm.auto import tqdm
 from ._excluded import ExcludesIndex
 from .._validation import check_in, check_int, check_range, check_type
 from ..errors import ConfigError, DataFormatError
+from ..text.languages import refusal_pattern
 from ..text.normalize import normalize_text
 
 __all__ = [
+    "Verdict",
+    "Filter",
     "FilterResult",
     "FILTERS",
+    "DEFAULT_FILTERS",
+    "register_filter",
+    "LengthFilter",
+    "EchoFilter",
+    "GarbageFilter",
+    "LanguageFilter",
+    "ExcludedFilter",
+    "LabelConsistencyFilter",
     "check_length",
     "check_echo",
     "check_garbage",
@@ -49,9 +66,25 @@ __all__ = [
     "apply_filters",
 ]
 
-Verdict = tuple[bool, str]
 _F = "apply_filters"
-FILTERS = ("length", "echo", "garbage", "language", "excluded", "label_consistency")
+#: What :func:`apply_filters` runs by default, in this order (filters without their input are skipped).
+DEFAULT_FILTERS = ("length", "echo", "garbage", "language", "excluded", "label_consistency")
+LANG_CANDIDATES = ("fr", "en", "es", "it", "de")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a filter drops a line: ``tag`` (machine name, e.g. ``too_short``) and ``detail`` (human text)."""
+
+    tag: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tag, str) or not self.tag:
+            raise ConfigError(f"The 'tag' parameter of Verdict must be a non-empty str. Got {self.tag!r} instead.")
+
+    def __str__(self) -> str:
+        return f"{self.tag}: {self.detail}" if self.detail else self.tag
 
 
 @dataclass(frozen=True)
@@ -66,40 +99,93 @@ class FilterResult:
     skipped: dict[str, str]
 
 
-def check_length(
-    text: str, row: Mapping[str, Any] | None = None, *, min_chars: int = 3, max_chars: int = 300,
-    min_words: int = 1, max_words: int = 40,
-) -> Verdict:  # fmt: skip
+class Filter:
+    """Base class of the filters. Subclasses set ``name`` and implement ``check`` (one line) or
+    ``check_batch`` (many lines); ``build`` makes one from :func:`apply_filters`' context
+    (``notes``, ``language``) and the user's options; ``skip_reason`` says why it cannot run on a table."""
+
+    name: ClassVar[str] = ""
+
+    @classmethod
+    def build(cls, *, notes: pd.DataFrame | None, language: str | None, **options: Any) -> Filter:
+        """The filter for one :func:`apply_filters` call (default: ``cls(**options)``)."""
+        return cls(**options)
+
+    def skip_reason(self, df: pd.DataFrame) -> str | None:
+        """Why the filter cannot run on ``df`` (a missing input or column), or None."""
+        return None
+
+    def check(self, text: str, row: Mapping[str, Any]) -> Verdict | None:
+        """The verdict on one line (``row``: its record); None keeps it."""
+        raise NotImplementedError
+
+    def check_batch(self, texts: list[str], rows: list[Mapping[str, Any]]) -> list[Verdict | None]:
+        """The verdicts on many lines (default: :meth:`check` on each)."""
+        return [self.check(t, r) for t, r in zip(texts, rows)]
+
+
+#: Filter name → filter class (see :func:`register_filter`).
+FILTERS: dict[str, type[Filter]] = {}
+
+
+def register_filter(cls: type[Filter]) -> type[Filter]:
+    """Add a :class:`Filter` subclass to :data:`FILTERS` under its ``name`` (usable as a decorator)."""
+    if not (isinstance(cls, type) and issubclass(cls, Filter)) or not cls.name:
+        raise ConfigError(f"The 'cls' parameter of register_filter must be a Filter subclass with a name. Got {cls!r} instead.")
+    FILTERS[cls.name] = cls
+    return cls
+
+
+def _text(text: Any) -> str:
+    return (text or "").strip() if isinstance(text, str) else ""
+
+
+@register_filter
+class LengthFilter(Filter):
     """Empty, too short or too long (characters after stripping, whitespace-separated words)."""
-    t = (text or "").strip() if isinstance(text, str) else ""
-    if not t:
-        return False, "empty: the line is empty"
-    n_words = len(t.split())
-    if len(t) < min_chars or n_words < min_words:
-        return False, f"too_short: {len(t)} characters / {n_words} words (min {min_chars} / {min_words})"
-    if len(t) > max_chars or n_words > max_words:
-        return False, f"too_long: {len(t)} characters / {n_words} words (max {max_chars} / {max_words})"
-    return True, ""
+
+    name = "length"
+
+    def __init__(self, *, min_chars: int = 3, max_chars: int = 300, min_words: int = 1, max_words: int = 40) -> None:
+        for opt, v in (("min_chars", min_chars), ("max_chars", max_chars), ("min_words", min_words), ("max_words", max_words)):
+            check_int(opt, v, 0, None, func="LengthFilter")
+        self.min_chars, self.max_chars, self.min_words, self.max_words = min_chars, max_chars, min_words, max_words
+
+    def check(self, text: str, row: Mapping[str, Any] | None = None) -> Verdict | None:
+        t = _text(text)
+        if not t:
+            return Verdict("empty", "the line is empty")
+        n_words = len(t.split())
+        if len(t) < self.min_chars or n_words < self.min_words:
+            return Verdict("too_short", f"{len(t)} characters / {n_words} words (min {self.min_chars} / {self.min_words})")
+        if len(t) > self.max_chars or n_words > self.max_words:
+            return Verdict("too_long", f"{len(t)} characters / {n_words} words (max {self.max_chars} / {self.max_words})")
+        return None
 
 
 _ECHO_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^\s*(?:\d{1,3}\s*[.)\]:-]|[-*•–]\s|\(\d{1,3}\))"), "leftover numbering or bullet"),
     (re.compile(r"^\s*(?:voici|voila|here\s+(?:are|is)|aqui\s+(?:tienes|estan|hay)|estas\s+son|ecco|sure\b|certainly|of\s+course|bien\s+sur|claro|certainement)"), "preamble"),
-    (re.compile(r"\b(?:as\s+an\s+ai|language\s+model|en\s+tant\s+qu.?(?:ia|intelligence)|modele\s+de\s+langage|como\s+(?:ia|modelo\s+de\s+lenguaje)|i\s+cannot|i\s+can.?t\s+help|je\s+ne\s+peux\s+pas|no\s+puedo)\b"), "assistant talk"),
+    (refusal_pattern(), "assistant talk"),
     (re.compile(r"\b(?:\d+|ten|five|twenty|dix|cinq|vingt|diez|cinco|veinte|following|suivantes|siguientes)\s+(?:\w+\s+)?(?:lines|lignes|lineas|phrases|frases|sentences|descriptions|exemples|examples|ejemplos|declarations)\b"), "instruction echo"),
     (re.compile(r"^\s*(?:output|sortie|resultat|result|lines|lignes|lineas|phrases|frases|answer|reponse|respuesta)\s*:"), "instruction echo"),
     (re.compile(r":\s*$"), "ends with a colon (a heading, not a declaration)"),
 ]
 
 
-def check_echo(text: str, row: Mapping[str, Any] | None = None) -> Verdict:
+@register_filter
+class EchoFilter(Filter):
     """Preamble, prompt echo, assistant talk or leftover numbering (case and accents ignored)."""
-    t = normalize_text(text if isinstance(text, str) else "", strip_punct=False)
-    for pattern, what in _ECHO_PATTERNS:
-        m = pattern.search(t)
-        if m:
-            return False, f"instruction_echo: {what} ({m.group(0).strip()[:30]!r})"
-    return True, ""
+
+    name = "echo"
+
+    def check(self, text: str, row: Mapping[str, Any] | None = None) -> Verdict | None:
+        t = normalize_text(text if isinstance(text, str) else "", strip_punct=False)
+        for pattern, what in _ECHO_PATTERNS:
+            m = pattern.search(t)
+            if m:
+                return Verdict("instruction_echo", f"{what} ({m.group(0).strip()[:30]!r})")
+        return None
 
 
 _GARBAGE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -109,22 +195,27 @@ _GARBAGE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def check_garbage(text: str, row: Mapping[str, Any] | None = None, *, min_letter_share: float = 0.6) -> Verdict:
-    """Placeholders, markdown, a word repeated 3 times in a row, or mostly non-letters."""
-    t = text if isinstance(text, str) else ""
-    for pattern, what in _GARBAGE_PATTERNS:
-        m = pattern.search(t)
-        if m:
-            return False, f"garbage: {what} ({m.group(0)[:30]!r})"
-    visible = [c for c in t if not c.isspace()]
-    if visible:
-        share = sum(c.isalpha() for c in visible) / len(visible)
-        if share < min_letter_share:
-            return False, f"garbage: only {share:.0%} letters (min {min_letter_share:.0%})"
-    return True, ""
+@register_filter
+class GarbageFilter(Filter):
+    """Placeholders, markdown, a word repeated 3 times in a row, or under ``min_letter_share`` letters."""
 
+    name = "garbage"
 
-LANG_CANDIDATES = ("fr", "en", "es", "it", "de")
+    def __init__(self, *, min_letter_share: float = 0.6) -> None:
+        self.min_letter_share = check_range("min_letter_share", min_letter_share, 0, 1, func="GarbageFilter")
+
+    def check(self, text: str, row: Mapping[str, Any] | None = None) -> Verdict | None:
+        t = text if isinstance(text, str) else ""
+        for pattern, what in _GARBAGE_PATTERNS:
+            m = pattern.search(t)
+            if m:
+                return Verdict("garbage", f"{what} ({m.group(0)[:30]!r})")
+        visible = [c for c in t if not c.isspace()]
+        if visible:
+            share = sum(c.isalpha() for c in visible) / len(visible)
+            if share < self.min_letter_share:
+                return Verdict("garbage", f"only {share:.0%} letters (min {self.min_letter_share:.0%})")
+        return None
 
 
 @lru_cache(maxsize=8)
@@ -143,19 +234,75 @@ def detect_language(text: str, candidates: tuple[str, ...] = LANG_CANDIDATES) ->
     return tuple(_identifier(candidates).classify(text.lower()))  # type: ignore[return-value]
 
 
-def check_language(
-    text: str, row: Mapping[str, Any] | None = None, *, expected: str, min_confidence: float = 0.8,
-    min_chars: int = 12, candidates: tuple[str, ...] = LANG_CANDIDATES,
-) -> Verdict:  # fmt: skip
-    """Drop a line detected in another language than ``expected`` with prob >= ``min_confidence``;
-    abstain (keep) below ``min_chars`` characters or when ``expected`` is not a candidate."""
-    t = (text or "").strip() if isinstance(text, str) else ""
-    if len(t) < min_chars or expected not in candidates:
-        return True, ""
-    lang, prob = detect_language(t, tuple(candidates))
-    if lang != expected and prob >= min_confidence:
-        return False, f"wrong_language: detected {lang!r} (p={prob:.2f}), expected {expected!r}"
-    return True, ""
+@register_filter
+class LanguageFilter(Filter):
+    """A line detected in another language than expected (the row's ``language`` column, else
+    ``expected``) with prob >= ``min_confidence``; abstains (keeps) below ``min_chars`` characters
+    or when the expected language is not one of ``candidates``."""
+
+    name = "language"
+
+    def __init__(self, *, expected: str | None = None, min_confidence: float = 0.8, min_chars: int = 12,
+                 candidates: Sequence[str] = LANG_CANDIDATES) -> None:
+        f = "LanguageFilter"
+        self.expected = None if expected is None else check_type("expected", expected, str, func=f)
+        self.min_confidence = check_range("min_confidence", min_confidence, 0, None, func=f)  # above 1: never drops
+        self.min_chars = check_int("min_chars", min_chars, 0, None, func=f)
+        self.candidates = tuple(candidates)
+
+    @classmethod
+    def build(cls, *, notes: pd.DataFrame | None, language: str | None, **options: Any) -> Filter:
+        return cls(**{"expected": language, **options})
+
+    def skip_reason(self, df: pd.DataFrame) -> str | None:
+        if self.expected is None and "language" not in df.columns:
+            return "no expected language (pass language= or a 'language' column)"
+        return None
+
+    def check(self, text: str, row: Mapping[str, Any] | None = None) -> Verdict | None:
+        own = (row or {}).get("language")
+        expected = own if isinstance(own, str) and own else str(self.expected)
+        t = _text(text)
+        if len(t) < self.min_chars or expected not in self.candidates:
+            return None
+        lang, prob = detect_language(t, self.candidates)
+        if lang != expected and prob >= self.min_confidence:
+            return Verdict("wrong_language", f"detected {lang!r} (p={prob:.2f}), expected {expected!r}")
+        return None
+
+
+@register_filter
+class ExcludedFilter(Filter):
+    """The line matches an item of its own code's Excludes list (``notes``: ``code, parent,
+    excludes``; rows matched on ``code_col``; see :mod:`statcodgen.cleaning._excluded`)."""
+
+    name = "excluded"
+
+    def __init__(self, *, notes: pd.DataFrame | None = None, threshold: float = 0.8, code_col: str = "code") -> None:
+        f = "ExcludedFilter"
+        self.notes = None if notes is None else check_type("notes", notes, pd.DataFrame, func=f)
+        self.threshold = check_range("threshold", threshold, 0, 1, low_open=True, func=f)
+        self.code_col = check_type("code_col", code_col, str, func=f)
+
+    @classmethod
+    def build(cls, *, notes: pd.DataFrame | None, language: str | None, **options: Any) -> Filter:
+        return cls(**{"notes": notes, **options})
+
+    def skip_reason(self, df: pd.DataFrame) -> str | None:
+        if self.notes is None:
+            return "no notes given"
+        return None if self.code_col in df.columns else f"no {self.code_col!r} column"
+
+    @cached_property
+    def _index(self) -> ExcludesIndex:
+        return ExcludesIndex(self.notes, threshold=self.threshold)
+
+    def check(self, text: str, row: Mapping[str, Any]) -> Verdict | None:
+        keep, reason = self._index.check(text, row.get(self.code_col))
+        if keep:
+            return None
+        tag, _, detail = reason.partition(": ")  # ExcludesIndex.check speaks "(keep, 'tag: detail')"
+        return Verdict(tag, detail)
 
 
 def _predict(classifier: Any, texts: list[str]) -> pd.DataFrame:
@@ -168,118 +315,138 @@ def _predict(classifier: Any, texts: list[str]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+@register_filter
+class LabelConsistencyFilter(Filter):
+    """A classifier predicts another label than ``label_col`` with prob >= ``threshold``.
+    ``classifier``: an object with ``.predict(texts, k=1)`` or a callable ``texts -> DataFrame[label, prob]``."""
+
+    name = "label_consistency"
+
+    def __init__(self, *, classifier: Any = None, threshold: float = 0.9, label_col: str = "label") -> None:
+        f = "LabelConsistencyFilter"
+        if classifier is not None and not (hasattr(classifier, "predict") or callable(classifier)):
+            raise ConfigError(f"The 'classifier' parameter of {f} must have a predict method or be callable. "
+                              f"Got {classifier!r} instead.")
+        self.classifier = classifier
+        self.threshold = check_range("threshold", threshold, 0, 1, func=f)
+        self.label_col = check_type("label_col", label_col, str, func=f)
+
+    def skip_reason(self, df: pd.DataFrame) -> str | None:
+        if self.classifier is None:
+            return "no classifier given"
+        return None if self.label_col in df.columns else f"no {self.label_col!r} column"
+
+    def check(self, text: str, row: Mapping[str, Any]) -> Verdict | None:
+        return self.check_batch([text], [row])[0]
+
+    def check_batch(self, texts: list[str], rows: list[Mapping[str, Any]]) -> list[Verdict | None]:
+        if not texts:
+            return []
+        pred = _predict(self.classifier, texts)
+        out: list[Verdict | None] = []
+        for row, plab, pprob in zip(rows, pred["label"].astype(str), pred["prob"].astype(float)):
+            truth = str(row.get(self.label_col))
+            bad = plab != truth and pprob >= self.threshold
+            out.append(Verdict("label_inconsistent", f"classifier predicts {plab!r} (p={pprob:.2f}) instead of {truth!r}")
+                       if bad else None)
+        return out
+
+
+def _pair(verdict: Verdict | None) -> tuple[bool, str]:
+    return (True, "") if verdict is None else (False, str(verdict))
+
+
+def check_length(text: str, row: Mapping[str, Any] | None = None, **options: Any) -> tuple[bool, str]:
+    """:class:`LengthFilter` as a predicate: ``(keep, "" or "tag: detail")``; options as the class's."""
+    return _pair(LengthFilter(**options).check(text, row))
+
+
+def check_echo(text: str, row: Mapping[str, Any] | None = None) -> tuple[bool, str]:
+    """:class:`EchoFilter` as a predicate: ``(keep, "" or "tag: detail")``."""
+    return _pair(EchoFilter().check(text, row))
+
+
+def check_garbage(text: str, row: Mapping[str, Any] | None = None, **options: Any) -> tuple[bool, str]:
+    """:class:`GarbageFilter` as a predicate: ``(keep, "" or "tag: detail")``; options as the class's."""
+    return _pair(GarbageFilter(**options).check(text, row))
+
+
+def check_language(text: str, row: Mapping[str, Any] | None = None, *, expected: str, **options: Any) -> tuple[bool, str]:
+    """:class:`LanguageFilter` as a predicate: ``(keep, "" or "tag: detail")``; options as the class's."""
+    return _pair(LanguageFilter(expected=expected, **options).check(text, row))
+
+
+def _resolve(filters: Sequence[str | Filter], notes: pd.DataFrame | None, language: str | None,
+             options: Mapping[str, Mapping[str, Any]]) -> list[Filter]:
+    names = [f for f in filters if isinstance(f, str)]
+    for name in options:
+        if name not in names:
+            raise ConfigError(f"The 'options' parameter of {_F} has options for {name!r}, which is not a filter name "
+                              f"in 'filters'. Got filters {list(names)} instead.")
+    out = []
+    for f in filters:
+        if isinstance(f, str):
+            check_in("filters", f, FILTERS, func=_F)
+            out.append(FILTERS[f].build(notes=notes, language=language, **dict(options.get(f, {}))))
+        elif isinstance(f, Filter):
+            out.append(f)
+        else:
+            raise ConfigError(f"The 'filters' parameter of {_F} must hold filter names ({', '.join(FILTERS)}) or Filter "
+                              f"objects. Got {f!r} instead.")
+    return out
+
+
 def apply_filters(
     df: pd.DataFrame,
     *,
+    filters: Sequence[str | Filter] = DEFAULT_FILTERS,
     notes: pd.DataFrame | None = None,
     language: str | None = None,
-    classifier: Any = None,
-    filters: Sequence[str] = FILTERS,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
     action: str = "drop",
-    text_col: str = "text",
-    label_col: str = "label",
-    code_col: str = "code",
-    min_chars: int = 3,
-    max_chars: int = 300,
-    min_words: int = 1,
-    max_words: int = 40,
-    lang_min_confidence: float = 0.8,
-    lang_min_chars: int = 12,
-    lang_candidates: Sequence[str] = LANG_CANDIDATES,
-    excluded_threshold: float = 0.8,
-    label_threshold: float = 0.9,
     progress: bool = True,
 ) -> FilterResult:
-    """Run ``filters`` in order over ``df``; a row fails on the first filter that rejects it.
+    """Run ``filters`` in order over ``df`` (a ``text`` column); a row fails on the first filter
+    that rejects it, and each filter only sees the rows the previous ones kept.
 
-    ``language``: expected language for every row (a ``language`` column overrides it per
-    row). ``notes``: notes DataFrame (``code, parent, excludes``) for ``excluded``; rows are
-    matched on ``code_col``. ``classifier``: object with ``.predict(texts, k=1)`` or a callable
-    ``texts -> DataFrame[label, prob]``, compared with ``label_col``. ``action``: ``"drop"``
-    removes failing rows; ``"flag"`` keeps them and lists them in ``flagged``. A filter that
-    lacks its input (no notes, no language, no classifier) is skipped and listed in ``skipped``.
+    ``filters``: names of :data:`FILTERS` or :class:`Filter` objects. ``options``: filter name →
+    its options, e.g. ``{"length": {"max_words": 30}, "label_consistency": {"classifier": clf}}``.
+    ``language``: expected language for every row (a ``language`` column overrides it per row).
+    ``notes``: notes DataFrame (``code, parent, excludes``) for ``excluded``. ``action``: ``"drop"``
+    removes failing rows; ``"flag"`` keeps them and lists them in ``flagged``. A filter that lacks
+    its input (no notes, no language, no classifier, a missing column) is skipped and listed in ``skipped``.
     """
     check_type("df", df, pd.DataFrame, func=_F)
-    if text_col not in df.columns:
-        raise DataFormatError(f"the table has no {text_col!r} column (columns: {list(df.columns)})", column=text_col,
+    if "text" not in df.columns:
+        raise DataFormatError(f"the table has no 'text' column (columns: {list(df.columns)})", column="text",
                               expected="the generated lines in a text column")  # fmt: skip
-    for f in filters:
-        check_in("filters", f, FILTERS, func=_F)
+    if isinstance(filters, str):
+        raise ConfigError(f"The 'filters' parameter of {_F} must be a sequence of names. Got {filters!r} instead.")
     check_in("action", action, ("drop", "flag"), func=_F)
-    for name, v in (("min_chars", min_chars), ("max_chars", max_chars), ("min_words", min_words),
-                    ("max_words", max_words), ("lang_min_chars", lang_min_chars)):  # fmt: skip
-        check_int(name, v, 0, None, func=_F)
-    check_range("lang_min_confidence", lang_min_confidence, 0, 1, func=_F)
-    check_range("excluded_threshold", excluded_threshold, 0, 1, low_open=True, func=_F)
-    check_range("label_threshold", label_threshold, 0, 1, func=_F)
     if language is not None:
         check_type("language", language, str, func=_F)
+    active = _resolve(filters, notes, language, options or {})
 
     skipped: dict[str, str] = {}
-    texts = df[text_col].astype(object).where(df[text_col].notna(), "").astype(str).tolist()
+    texts = df["text"].astype(object).where(df["text"].notna(), "").astype(str).tolist()
     records = df.to_dict("records")
-    checks: list[tuple[str, Callable[[str, Mapping[str, Any]], Verdict]]] = []
-    for f in filters:
-        if f == "length":
-            checks.append((f, lambda t, r: check_length(t, r, min_chars=min_chars, max_chars=max_chars,
-                                                        min_words=min_words, max_words=max_words)))  # fmt: skip
-        elif f == "echo":
-            checks.append((f, check_echo))
-        elif f == "garbage":
-            checks.append((f, check_garbage))
-        elif f == "language":
-            if language is None and "language" not in df.columns:
-                skipped[f] = "no expected language (pass language= or a 'language' column)"
-                continue
-            cands = tuple(lang_candidates)
-            def _expected(r: Mapping[str, Any]) -> str:
-                own = r.get("language")
-                return own if isinstance(own, str) and own else str(language)
-
-            checks.append((f, lambda t, r: check_language(
-                t, r, expected=_expected(r), min_confidence=lang_min_confidence,
-                min_chars=lang_min_chars, candidates=cands)))  # fmt: skip
-        elif f == "excluded":
-            if notes is None:
-                skipped[f] = "no notes given"
-                continue
-            if code_col not in df.columns:
-                skipped[f] = f"no {code_col!r} column"
-                continue
-            index = ExcludesIndex(notes, threshold=excluded_threshold)
-            checks.append((f, lambda t, r: index.check(t, r.get(code_col))))
-        elif f == "label_consistency":
-            if classifier is None:
-                skipped[f] = "no classifier given"
-                continue
-            if label_col not in df.columns:
-                skipped[f] = f"no {label_col!r} column"
-                continue
-
     n = len(df)
-    reason = np.full(n, "", dtype=object)
-    for i in tqdm(range(n), desc="filters", disable=not progress or n < 10_000, leave=False):
-        for _, fn in checks:
-            ok, why = fn(texts[i], records[i])
-            if not ok:
-                reason[i] = why
-                break
-    if "label_consistency" in filters and "label_consistency" not in skipped and n:
-        pending = np.flatnonzero(reason == "")
-        if len(pending):
-            pred = _predict(classifier, [texts[i] for i in pending])
-            truth = df[label_col].astype(str).to_numpy()[pending]
-            plab, pprob = pred["label"].astype(str).to_numpy(), pred["prob"].astype(float).to_numpy()
-            bad = (plab != truth) & (pprob >= label_threshold)
-            for k in np.flatnonzero(bad):
-                reason[pending[k]] = (f"label_inconsistent: classifier predicts {plab[k]!r} (p={pprob[k]:.2f}) "
-                                      f"instead of {truth[k]!r}")  # fmt: skip
+    tag = np.full(n, "", dtype=object)
+    detail = np.full(n, "", dtype=object)
+    for f in tqdm(active, desc="filters", disable=not progress or n < 10_000, leave=False):
+        why = f.skip_reason(df)
+        if why is not None:
+            skipped[f.name] = why
+            continue
+        pending = np.flatnonzero(tag == "")
+        for i, verdict in zip(pending, f.check_batch([texts[i] for i in pending], [records[i] for i in pending])):
+            if verdict is not None:
+                tag[i], detail[i] = verdict.tag, verdict.detail
 
-    fail = reason != ""
-    tags = [r.split(": ", 1) for r in reason[fail]]
+    fail = tag != ""
     failed = df.loc[fail].copy()
-    failed["reason"] = [t[0] for t in tags]
-    failed["detail"] = [t[1] if len(t) > 1 else "" for t in tags]
+    failed["reason"] = list(tag[fail])
+    failed["detail"] = list(detail[fail])
     failed["duplicate_of"] = None
     failed["similarity"] = np.nan
     if action == "drop":

@@ -1,35 +1,80 @@
 """Cleaning = filters then dedup, and the report of what was dropped and why.
 
+In: generated lines (generation output schema), the real train/test lines, the notes. Out: a
+:class:`CleanResult` (kept rows, dropped rows each with ``reason, detail, duplicate_of,
+similarity``, flagged rows, the report), which saves itself to a folder and loads back.
+
 Filters run first so that a garbage line never becomes the kept representative of a duplicate
-cluster; dedup then runs on the lines that passed.
+cluster; dedup then runs on the lines that passed. The filters always run; dedup can be turned
+off, but the real test lines are always deduplicated against (an exact copy of a test line is
+dropped whatever the options), so the evaluation never sees its own lines in training.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .._io import frames_exist, read_frames, write_frames
 from .._validation import check_int, check_type
-from .dedup import DedupResult, dedup
-from .filters import FilterResult, apply_filters
+from .dedup import DedupOptions, DedupResult, dedup as dedup_lines, remove_test_leaks
+from .filters import DEFAULT_FILTERS, Filter, FilterResult, apply_filters
 from ..text.normalize import normalize_series
 
 __all__ = ["CleanResult", "clean", "cleaning_report", "format_cleaning_report"]
+
+_REPORT = ("summary", "by_reason", "by_label", "samples")
 
 
 @dataclass(frozen=True)
 class CleanResult:
     """``kept`` rows, ``dropped`` rows (filters + dedup, with reason/detail/duplicate_of/similarity),
-    ``flagged`` rows (kept, from ``action="flag"``) and the ``report`` (see :func:`cleaning_report`)."""
+    ``flagged`` rows (kept, from ``action="flag"``), the ``report`` (see :func:`cleaning_report`) and
+    the per-stage results ``dedup`` and ``filters`` (None when loaded from files, or ``dedup`` when
+    neither dedup nor a real test set ran)."""
 
     kept: pd.DataFrame
     dropped: pd.DataFrame
     flagged: pd.DataFrame
     report: dict[str, Any]
-    dedup: DedupResult
-    filters: FilterResult
+    dedup: DedupResult | None = None
+    filters: FilterResult | None = None
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``kept``, ``dropped``, ``flagged`` and ``report_<part>`` as parquet in ``directory``,
+        atomically; the index is not kept, ``reason``/``detail``/``duplicate_of`` are written as text
+        (``astype(str)``: a missing ``duplicate_of`` stays missing) and ``similarity`` as a float."""
+        frames = {"kept": self.kept, "dropped": _as_stored(self.dropped), "flagged": _as_stored(self.flagged)}
+        frames.update({f"report_{k}": self.report[k] for k in _REPORT if k in self.report})
+        write_frames(directory, frames)
+
+    @classmethod
+    def exists(cls, directory: str | Path) -> bool:
+        """Whether ``directory`` holds a saved result."""
+        return frames_exist(directory, ("kept", "dropped", "flagged"))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> CleanResult:
+        """Read a result written by :meth:`save` (``dedup`` and ``filters`` are None)."""
+        frames = read_frames(directory, ("kept", "dropped", "flagged"))
+        names = tuple(f"report_{k}" for k in _REPORT)
+        report = ({k: df for k, df in zip(_REPORT, read_frames(directory, names).values())}
+                  if frames_exist(directory, names) else {})
+        return cls(frames["kept"], frames["dropped"], frames["flagged"], report)
+
+
+def _as_stored(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reset_index(drop=True)
+    for col in ("duplicate_of", "detail", "reason"):
+        if col in df:
+            df[col] = df[col].astype(str)
+    if "similarity" in df:
+        df["similarity"] = pd.to_numeric(df["similarity"], errors="coerce")
+    return df
 
 
 def clean(
@@ -39,21 +84,35 @@ def clean(
     real_test: pd.DataFrame | None = None,
     notes: pd.DataFrame | None = None,
     language: str | None = None,
-    classifier: Any = None,
-    filter_options: dict[str, Any] | None = None,
-    dedup_options: dict[str, Any] | None = None,
+    filters: Sequence[str | Filter] = DEFAULT_FILTERS,
+    filter_options: Mapping[str, Mapping[str, Any]] | None = None,
+    dedup: bool = True,
+    dedup_options: DedupOptions | None = None,
     progress: bool = True,
 ) -> CleanResult:
     """Filter (:func:`statcodgen.cleaning.filters.apply_filters`) then deduplicate
-    (:func:`statcodgen.cleaning.dedup.dedup`) ``synthetic``; options are passed through."""
-    fres = apply_filters(synthetic, notes=notes, language=language, classifier=classifier,
-                         progress=progress, **(filter_options or {}))  # fmt: skip
-    dres = dedup(fres.kept, real_train=real_train, real_test=real_test, progress=progress, **(dedup_options or {}))
-    text_col = (dedup_options or {}).get("text_col", "text")
-    label_col = (dedup_options or {}).get("label_col", "label")
-    report = cleaning_report(synthetic, dres, fres, text_col=text_col, label_col=label_col)
-    dropped = pd.concat([fres.dropped, dres.dropped])
-    return CleanResult(dres.kept, dropped, fres.flagged, report, dres, fres)
+    (:func:`statcodgen.cleaning.dedup.dedup`) ``synthetic`` (columns ``text``, ``label``).
+
+    ``filters`` / ``filter_options``: as ``apply_filters``' ``filters`` / ``options`` (e.g.
+    ``{"label_consistency": {"classifier": clf}}``); ``notes`` and ``language`` feed the
+    ``excluded`` and ``language`` filters. ``dedup=True``: exact and near duplicates within the
+    synthetic lines and against ``real_test`` / ``real_train``, with ``dedup_options``
+    (:class:`~statcodgen.cleaning.dedup.DedupOptions`: threshold, num_perm, shingle, method, seed;
+    default ``DedupOptions()``). ``dedup=False``: only the exact copies of a ``real_test`` line are
+    removed (:func:`~statcodgen.cleaning.dedup.remove_test_leaks`).
+    """
+    check_type("dedup", dedup, bool, func="clean")
+    opts = DedupOptions() if dedup_options is None else check_type("dedup_options", dedup_options, DedupOptions, func="clean")
+    fres = apply_filters(synthetic, filters=filters, notes=notes, language=language, options=filter_options,
+                         progress=progress)  # fmt: skip
+    dres: DedupResult | None = None
+    if dedup:
+        dres = dedup_lines(fres.kept, real_train=real_train, real_test=real_test, progress=progress, **opts.as_kwargs())
+    elif real_test is not None:
+        dres = remove_test_leaks(fres.kept, real_test)
+    report = cleaning_report(synthetic, dres, fres)
+    dropped = fres.dropped if dres is None else pd.concat([fres.dropped, dres.dropped])
+    return CleanResult(fres.kept if dres is None else dres.kept, dropped, fres.flagged, report, dres, fres)
 
 
 def _unique_share(df: pd.DataFrame, text_col: str) -> float:

@@ -11,7 +11,9 @@ Public functions return the *generation output* schema (see ARCHITECTURE.md)::
 
     text, code, label, generator, model, prompt_id, persona_id, temperature, seed, request_key, created_at
 
-``df.attrs["shortfall"]`` lists the codes for which fewer distinct lines than requested existed.
+Codes whose notes give fewer distinct lines than planned get fewer lines, never near-copies;
+:class:`statcodgen.generation.generators.OfflineGenerator` reports them in ``shortfall``. The
+two comparison baselines (titles, raw bullets) are in :mod:`statcodgen.generation.baselines`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ import hashlib
 import logging
 import math
 import random
-import re
 from collections import ChainMap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,8 +31,9 @@ import pandas as pd
 
 from .._validation import check_in, check_int, check_type
 from ..errors import ConfigError, InputError
-from .offline_lexicon import LEXICON
-from .offline_phrases import candidate_lines, prose_items, title_context, title_items
+from ..text.languages import resolve_language
+from .offline_phrases import LEXICON, candidate_lines, prose_items, title_context, title_items
+from .results import OUTPUT_COLUMNS
 
 log = logging.getLogger("statcodgen")
 
@@ -39,18 +41,20 @@ __all__ = [
     "GENERATION_COLUMNS",
     "OFFLINE_PROMPT_ID",
     "generate_offline",
-    "titles_baseline",
-    "naive_bullets",
-    "candidate_lines",
+    "note_lookup",
+    "note_items",
+    "label_for",
+    "line_key",
+    "lines_frame",
 ]
 
-GENERATION_COLUMNS = ["text", "code", "label", "generator", "model", "prompt_id", "persona_id",
-                      "temperature", "seed", "request_key", "created_at"]
+GENERATION_COLUMNS = OUTPUT_COLUMNS
 OFFLINE_PROMPT_ID = "offline-v1"
 _NOTE_COLUMNS = ("code", "title")
 
 
-def _note_lookup(notes: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def note_lookup(notes: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The notes as ``{code: row dict}``; raises :class:`InputError` without ``code``/``title``."""
     missing = [c for c in _NOTE_COLUMNS if c not in notes.columns]
     if missing:
         raise InputError(f"the notes table lacks column(s) {missing}.",
@@ -58,7 +62,8 @@ def _note_lookup(notes: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return {str(r["code"]): r for r in notes.to_dict("records")}
 
 
-def _items(row: dict[str, Any], column: str) -> list[str]:
+def note_items(row: dict[str, Any], column: str) -> list[str]:
+    """The non-empty items of a list column of a note row (or its ``<column>_text`` as one item)."""
     val = row.get(column)
     if isinstance(val, (list, tuple)):
         return [str(v) for v in val if str(v).strip()]
@@ -69,7 +74,7 @@ def _items(row: dict[str, Any], column: str) -> list[str]:
 
 
 def _language(notes: pd.DataFrame, language: str | None, func: str) -> str:
-    lang = language or notes.attrs.get("language") or "en"
+    lang = resolve_language(language, notes)
     return check_in("language", lang, sorted(LEXICON), func=func)
 
 
@@ -86,7 +91,9 @@ def _plan_rows(plan: pd.DataFrame, func: str) -> list[tuple[str, str, int]]:
     return rows
 
 
-def _label_for(code: str, target: str, row: dict[str, Any] | None, hierarchy: Any, target_level: str) -> str:
+def label_for(code: str, target: str, row: dict[str, Any] | None, hierarchy: Any, target_level: str) -> str:
+    """The label of a line of ``code``: the plan's ``target`` if any, else the code's ancestor at
+    ``target_level`` (from ``hierarchy``, or the row's section), else the code itself."""
     if target:
         return target
     if hierarchy is not None:
@@ -96,11 +103,13 @@ def _label_for(code: str, target: str, row: dict[str, Any] | None, hierarchy: An
     return code
 
 
-def _key(*parts: Any) -> str:
+def line_key(*parts: Any) -> str:
+    """A deterministic 16-hex ``request_key`` from the parts of a line's provenance."""
     return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
 
 
-def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def lines_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Row dicts as a DataFrame in the generation output schema (float ``temperature``)."""
     df = pd.DataFrame(rows, columns=GENERATION_COLUMNS)
     df["temperature"] = df["temperature"].astype(float)
     return df
@@ -153,28 +162,27 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
     ``language`` is None). ``plan``: ``code, n_samples`` (+ ``target``, used as ``label``).
     ``personas``: optional list of Persona objects or a DataFrame with ``persona_id``; when given each
     line is passed through ``statcodgen.personas.style.apply_style`` and its ``persona_id`` recorded.
-    Returns the generation output schema; ``attrs["shortfall"]`` is a DataFrame
-    ``code, requested, produced`` for codes whose notes could not give enough distinct lines.
+    Returns the generation output schema; a code whose notes cannot give enough distinct lines gets
+    fewer (:func:`statcodgen.generation.results.shortfall_table` lists them).
     """
     func = "generate_offline"
     check_type("notes", notes, pd.DataFrame, func=func)
     lang = _language(notes, language, func)
     check_int("seed", seed, func=func)
     check_int("max_words", max_words, 1, func=func)
-    rows_by_code = _note_lookup(notes)
+    rows_by_code = note_lookup(notes)
     plan_rows = _plan_rows(plan, func)
     persona_list = _persona_list(personas)
     salience_for = _salience_for(rows_by_code) if persona_list else None
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out: list[dict[str, Any]] = []
-    shortfall: list[dict[str, Any]] = []
     pools: dict[str, list[Any]] = {}
     for code, target, n in plan_rows:
         row = rows_by_code.get(code)
         if row is None:
             raise InputError(f"plan code {code!r} is not in the notes table.",
                              expected="plan codes taken from the same notes (coverage.generation_plan)")
-        items = title_items(row.get("title", "")) + _items(row, "includes") + _items(row, "also_includes")
+        items = title_items(row.get("title", "")) + note_items(row, "includes") + note_items(row, "also_includes")
         prose = [p for col in ("includes_text", "also_includes_text")
                  for p in prose_items(row.get(col, ""), LEXICON[lang])]
         if use_ancestors:
@@ -184,14 +192,12 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
                 parent = rows_by_code[str(parent)].get("parent")
         cands = candidate_lines(items, language=lang, max_words=max_words, context_items=prose,
                                 context=title_context(row.get("title", ""), LEXICON[lang]),
-                                excluded=_items(row, "excludes"))
+                                excluded=note_items(row, "excludes"))
         rng = random.Random(f"{seed}:{code}")
         lines = _spread(cands, n, rng)
         if len(lines) < n:
             lines += _recombine(cands, n - len(lines), lang, rng, set(lines), max_words)
-        if len(lines) < n:
-            shortfall.append({"code": code, "requested": n, "produced": len(lines)})
-        label = _label_for(code, target, row, hierarchy, target_level)
+        label = label_for(code, target, row, hierarchy, target_level)
         line_salience = salience_for(row) if salience_for is not None else None
         for i, line in enumerate(lines):
             persona_id = ""
@@ -202,11 +208,9 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
                 text, persona_id = _styled(text, persona, lang, rng, line_salience)
             out.append({"text": text, "code": code, "label": label, "generator": "offline", "model": "",
                         "prompt_id": OFFLINE_PROMPT_ID, "persona_id": persona_id, "temperature": float("nan"),
-                        "seed": seed, "request_key": _key("offline", code, seed, i, text), "created_at": created})
-    df = _frame(out)
+                        "seed": seed, "request_key": line_key("offline", code, seed, i, text), "created_at": created})
+    df = lines_frame(out)
     _warn_small_pools(pools, len(persona_list))
-    df.attrs["shortfall"] = pd.DataFrame(shortfall, columns=["code", "requested", "produced"])
-    df.attrs["language"] = lang
     return df
 
 
@@ -237,7 +241,7 @@ def _compatible(persona_list: list[Any], code: str, section: Any) -> list[Any]:
     public bodies for O...: :func:`statcodgen.personas.persona.contexts_for_code`); all of them when the
     personas carry no business context or none fits."""
     from ..personas.persona import contexts_for_code, fitting
-    from ..personas.style import _get
+    from ..personas.style import persona_field as _get
 
     contexts = [str(_get(p, "business_context", "")) for p in persona_list]
     return fitting(persona_list, contexts, contexts_for_code(code, "" if section is None else str(section)))
@@ -254,9 +258,9 @@ def _salience_for(rows_by_code: dict[str, Any]) -> Callable[[dict[str, Any]], Ma
     (:func:`statcodgen.personas.style.label_salience`), with the code's specific title words (and their
     singular/plural forms) raised by :data:`TITLE_BONUS`. Title words found in more than a tenth of
     the notes ("ACTIVITIES", "OTHER", "SERVICES"; with few notes, in more than two) get no bonus."""
-    from ..personas.style import _TAIL_WORDS, _word_key, label_salience, word_salience
+    from ..personas.style import TAIL_WORDS as _TAIL_WORDS, label_salience, word_key as _word_key, word_salience
 
-    docs = [" ".join([str(r.get("title", ""))] + _items(r, "includes") + _items(r, "also_includes"))
+    docs = [" ".join([str(r.get("title", ""))] + note_items(r, "includes") + note_items(r, "also_includes"))
             for r in rows_by_code.values()]
     lift = label_salience(docs, [str(r.get("section", "")) for r in rows_by_code.values()])
     idf = word_salience(docs)
@@ -279,59 +283,10 @@ def _salience_for(rows_by_code: dict[str, Any]) -> Callable[[dict[str, Any]], Ma
 
 def _styled(line: str, persona: Any, language: str, rng: random.Random,
             salience: Mapping[str, float] | None = None) -> tuple[str, str]:
-    from ..personas.style import _get, apply_style  # the personas stage; imported only when personas are used
+    from ..personas.style import apply_style, persona_field as _get  # the personas stage; imported only when personas are used
 
     pid = _get(persona, "persona_id", None)
     if pid is None:
         pid = getattr(persona, "id", "")
     styled = apply_style(line, persona, language=language, rng=rng, salience=salience)
     return (styled if isinstance(styled, str) and styled.strip() else line), str(pid)
-
-
-def _simple_variant(notes: pd.DataFrame, codes: Iterable[str], *, generator: str, seed: int, label_of: Any,
-                    lines_of: Any, uppercase: bool) -> pd.DataFrame:
-    rows_by_code = _note_lookup(notes)
-    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    out = []
-    for code in codes:
-        code = str(code)
-        if code not in rows_by_code:
-            raise InputError(f"code {code!r} is not in the notes table.", expected="codes of the notes file")
-        row = rows_by_code[code]
-        seen: set[str] = set()
-        for i, line in enumerate(lines_of(row)):
-            text = line.upper() if uppercase else line
-            if not text.strip() or text in seen:
-                continue
-            seen.add(text)
-            out.append({"text": text, "code": code, "label": label_of(code, row), "generator": generator,
-                        "model": "", "prompt_id": generator, "persona_id": "", "temperature": float("nan"),
-                        "seed": seed, "request_key": _key(generator, code, seed, i, text), "created_at": created})
-    return _frame(out)
-
-
-def _labeller(hierarchy: Any, target_level: str, labels: dict[str, str] | None) -> Any:
-    def label_of(code: str, row: dict[str, Any]) -> str:
-        if labels and code in labels:
-            return labels[code]
-        return _label_for(code, "", row, hierarchy, target_level)
-    return label_of
-
-
-def titles_baseline(notes: pd.DataFrame, codes: Iterable[str], *, seed: int = 0, hierarchy: Any = None,
-                    target_level: str = "section", uppercase: bool = True,
-                    labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """One line per code: its official title (what production coders add for empty classes today)."""
-    return _simple_variant(notes, codes, generator="titles", seed=seed, uppercase=uppercase,
-                           label_of=_labeller(hierarchy, target_level, labels),
-                           lines_of=lambda row: [re.sub(r"\s+", " ", str(row.get("title", ""))).strip()])
-
-
-def naive_bullets(notes: pd.DataFrame, codes: Iterable[str], *, seed: int = 0, hierarchy: Any = None,
-                  target_level: str = "section", uppercase: bool = True,
-                  labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """Each raw Includes / Also-includes item of each code as one line (no splitting, no rewording)."""
-    def lines_of(row: dict[str, Any]) -> list[str]:
-        return [re.sub(r"\s+", " ", i).strip(" -;.") for i in _items(row, "includes") + _items(row, "also_includes")]
-    return _simple_variant(notes, codes, generator="naive_bullets", seed=seed, uppercase=uppercase,
-                           label_of=_labeller(hierarchy, target_level, labels), lines_of=lines_of)

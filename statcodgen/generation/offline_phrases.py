@@ -3,37 +3,46 @@
 An item is exploded into activity phrases (bullets, sub-bullets, ":" tails, "such as" enumerations,
 ";" lists), each phrase parsed into activity nouns and object noun phrases (coordinations split,
 lone adjectives expanded, articles stripped), and every (activity, object) pair rendered with the
-forms of its activity family in :mod:`statcodgen.generation.offline_lexicon`. Lines are lowercase here.
+forms of its activity family in the language's :class:`statcodgen.text.languages.Lexicon` (the
+``lexicon`` of its language pack). Lines are lowercase here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from .offline_lexicon import LEXICON, SYNONYMS, Lexicon
+from ..text.languages import Lexicon, available_languages, get_language, see_pattern
 
-__all__ = ["candidate_lines", "prose_items", "title_context", "title_items"]
+__all__ = ["LEXICON", "Lexicon", "candidate_lines", "prose_items", "title_context", "title_items"]
+
+
+class _Lexicons(Mapping[str, Lexicon]):
+    """Read-only ``{language: Lexicon}`` view of the language packs that have an offline lexicon."""
+
+    def __getitem__(self, language: str) -> Lexicon:
+        lex = get_language(language).lexicon if language in available_languages() else None
+        if lex is None:
+            raise KeyError(language)
+        return lex
+
+    def __iter__(self) -> Iterator[str]:
+        return (code for code in available_languages() if get_language(code).lexicon is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+#: The offline lexicon of every language that has one (``sorted(LEXICON)``: the offline languages).
+LEXICON: Mapping[str, Lexicon] = _Lexicons()
 
 _BULLET_RE = re.compile(r"(?:\n\s*[.•◦\-–*]\s+|\s[•◦]\s+|\s+[-–]\s+(?=[^\W\d]))")
-_SEE_RE = re.compile(r"[,;(]?\s*\b(see|voir|véase|vease)\b.*$", re.I)
 _EXCEPT_RE = re.compile(r"\((?:except|excluding|other than|sauf|à l'exception|excepto|salvo)[^)]*\)", re.I)
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
 _INTRO_RE = re.compile(
     r"^(this|these|cette|ce|cet|esta|este)\s+(class|group|division|section|item|sous-classe|classe|"
     r"groupe|subclase|clase|grupo|división)\s+(also\s+)?(includes?|comprend|comprenden?)\s*"
     r"(aussi|également|también)?\s*:?\s*", re.I)
-_RELATION_RE = {
-    "en": re.compile(r"^(?P<x>.+?) as employers? of (?P<y>.+)$"),
-    "fr": re.compile(r"^(?P<x>.+?) en tant qu'employeurs? (?:de|d') ?(?P<y>.+)$"),
-    "es": re.compile(r"^(?P<x>.+?) como empleadores? de (?P<y>.+)$"),
-}
-_RELATION_FORMS = {
-    "en": ("{y} employed by {x}", "{x} employing {y}", "{y} employed by private {x}", "private {x} employing {y}",
-           "{y} in private {x}", "{y} (private {x})"),
-    "fr": ("{y} employé par {x}", "{x} employeurs de {y}", "{y} (particulier employeur)", "emploi de {y} par {x}"),
-    "es": ("{y} empleado por {x}", "{x} empleadores de {y}", "{y} (hogar)", "empleo de {y} en {x}"),
-}
 
 
 def _norm_apostrophes(text: str) -> str:
@@ -46,7 +55,7 @@ def _clean(text: str, lex: Lexicon) -> str:
     t = _INTRO_RE.sub("", t.strip())
     t = re.sub(r"\b([\w]+)- (and|or|et|ou|y|o) ([\w]+)-([\w]+)", r"\1-\4 \2 \3-\4", t)
     t = re.sub(r",?\s*(that is to say|i\.e\.|c'est-à-dire|es decir)\b.*$", "", t)
-    t = _SEE_RE.sub("", t)
+    t = see_pattern(tail=True).sub("", t)
     t = _EXCEPT_RE.sub("", t)
     t = re.sub(r",?\s*(except|excluding|sauf|excepto)\b.*$", "", t)
     for phrase in lex.drop_phrases:
@@ -243,19 +252,11 @@ def _object_variants(obj: str, lex: Lexicon, language: str, *, head_word: bool =
             cands.append(" ".join([*w[:-1], _singular(w[-1], language)]))
         elif w:
             cands.append(" ".join([_singular(w[0], language), *w[1:]]))
-    for key, syns in SYNONYMS.get(language, {}).items():
+    for key, syns in lex.synonyms.items():
         if re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", cut):
             cands.extend(f"{syn} {sticky}".strip() for syn in syns)
     out.extend(cands)
     return [c for c in dict.fromkeys(o.strip(" ,.") for o in out) if c and c not in lex.generic]
-
-
-def _stopwords(language: str) -> frozenset[str]:
-    try:
-        from ..modelling.preprocess import stopwords
-        return frozenset(stopwords(language))
-    except Exception:  # the preprocessing stage is optional here: no stopword filter
-        return frozenset()
 
 
 def title_context(title: str, lex: Lexicon) -> str:
@@ -289,7 +290,7 @@ def _lines(items: Sequence[str], lex: Lexicon, language: str, max_words: int,
            context_items: Sequence[str] = (), context: str = "", shorten: bool = True) -> dict[str, str]:
     """``{line: group}`` for every line written from ``items`` (see :func:`candidate_lines`)."""
     seen: dict[str, str] = {}
-    stop = _stopwords(language)
+    stop = get_language(language).stop_words
 
     def add(group: str, line: str) -> None:
         line = re.sub(r"\s+", " ", line).strip(" ,.;:")
@@ -313,14 +314,14 @@ def _lines(items: Sequence[str], lex: Lexicon, language: str, max_words: int,
                 continue
             add(phrase, phrase)
             actions, objects = _parse(phrase, lex)
-            rel = _RELATION_RE[language].match(objects[0]) if objects else None
+            rel = lex.relation.match(objects[0]) if objects and lex.relation is not None else None
             if rel:
                 xs = _object_variants(rel.group("x"), lex, language)
                 ys = _object_variants(rel.group("y"), lex, language) + [
                     v for e in enum for v in _object_variants(e, lex, language)]
                 for y in ys:
                     for x in xs[:3]:
-                        for form in _RELATION_FORMS[language]:
+                        for form in lex.relation_forms:
                             add(y, form.format(x=x, y=y))
                 for y in _object_variants(rel.group("y"), lex, language, head_word=False):
                     add(y, y)
@@ -350,7 +351,7 @@ def _lines(items: Sequence[str], lex: Lexicon, language: str, max_words: int,
 
 def _excluded_lines(excluded: Sequence[str], lex: Lexicon, language: str, max_words: int) -> set[str]:
     """Every line the Not-includes items would give, and their bare objects: never written for this code."""
-    items = [_SEE_RE.sub("", _norm_apostrophes(str(i))) for i in excluded]
+    items = [see_pattern(tail=True).sub("", _norm_apostrophes(str(i))) for i in excluded]
     out: set[str] = set(_lines(items, lex, language, max_words, shorten=False)) if items else set()
     for item in items:
         for phrase, enum in _explode(item, lex):

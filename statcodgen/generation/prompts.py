@@ -27,6 +27,7 @@ import pandas as pd
 
 from .._validation import check_in, check_int, check_type
 from ..errors import ConfigError, DataFormatError, InputError
+from ..text.languages import see_pattern
 
 __all__ = [
     "TEMPLATE_VERSION",
@@ -41,7 +42,6 @@ __all__ = [
 TEMPLATE_VERSION = "2"
 LANGUAGES = ("fr", "en", "es")
 _PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
-_REF_TAIL = re.compile(r"[,;(]?\s*\b(see|voir|v[ée]ase|cfr|vedi)\b.*$", re.I)
 _PERSONA_FIELDS = ("id", "description", "occupation", "business_context", "region", "city", "age",
                    "education", "register", "length", "casing", "abbreviation_rate", "uses_lists")
 
@@ -137,7 +137,7 @@ def _negatives(items: Sequence[str]) -> list[dict[str, Any]]:
 
     out = []
     for item in items:
-        text = _REF_TAIL.sub("", item).strip(" ,;.")
+        text = see_pattern(tail=True).sub("", item).strip(" ,;.")
         if text:
             out.append({"text": text, "codes": excluded_codes(item)})
     return out

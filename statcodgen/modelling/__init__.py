@@ -2,52 +2,12 @@
 
 from __future__ import annotations
 
-from .evaluation import (
-    EvalResult,
-    evaluate,
-    automatic_coding_curve,
-    tidy_metrics,
-    summarise_seeds,
-    OVERALL,
-)
-from .experiments import (
-    ExperimentResult,
-    split_real,
-    simulate_scarcity,
-    drop_test_leaks,
-    run_experiments,
-    target_summary,
-)
-from .preprocess import (
-    LANGUAGES,
-    preprocess,
-    preprocess_one,
-    stopwords,
-)
-from .train import (
-    FastTextParams,
-    FastTextClassifier,
-    check_no_llama,
-)
+from . import preprocess, train, evaluation, experiments, results
 
-__all__ = [
-    "EvalResult",
-    "evaluate",
-    "automatic_coding_curve",
-    "tidy_metrics",
-    "summarise_seeds",
-    "OVERALL",
-    "ExperimentResult",
-    "split_real",
-    "simulate_scarcity",
-    "drop_test_leaks",
-    "run_experiments",
-    "target_summary",
-    "LANGUAGES",
-    "preprocess",
-    "preprocess_one",
-    "stopwords",
-    "FastTextParams",
-    "FastTextClassifier",
-    "check_no_llama",
-]
+__all__ = [*preprocess.__all__, *train.__all__, *evaluation.__all__, *experiments.__all__, *results.__all__]
+
+from .preprocess import *  # noqa: F403
+from .train import *  # noqa: F403
+from .evaluation import *  # noqa: F403
+from .experiments import *  # noqa: F403
+from .results import *  # noqa: F403

@@ -9,7 +9,6 @@ text are removed before training, whatever the caller did before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,12 +17,14 @@ from tqdm.auto import tqdm
 
 from .._validation import check_int
 from ..errors import ConfigError
+from .results import ExperimentResult
 
 __all__ = [
-    "ExperimentResult",
     "split_real",
     "simulate_scarcity",
     "drop_test_leaks",
+    "fit_predict",
+    "training_set",
     "run_experiments",
     "target_summary",
 ]
@@ -31,18 +32,6 @@ __all__ = [
 
 PER_LABEL_COLUMNS = ["variant", "seed", "label", "precision", "recall", "f1", "support"]
 OVERALL_COLUMNS = ["variant", "seed", "accuracy", "macro_f1", "weighted_f1", "top3_accuracy"]
-
-
-@dataclass
-class ExperimentResult:
-    """Tidy results of :func:`run_experiments` (all measured on real test data only)."""
-
-    metrics_per_label: pd.DataFrame
-    metrics_overall: pd.DataFrame
-    confusion: dict[str, pd.DataFrame] = field(default_factory=dict)
-    auto_coding: pd.DataFrame = field(default_factory=pd.DataFrame)
-    learning_curve: pd.DataFrame | None = None
-    models: dict[str, Any] = field(default_factory=dict)
 
 
 def split_real(
@@ -110,7 +99,7 @@ def training_set(
     return texts + synthetic["text"].astype(str).tolist(), labels + synthetic["label"].astype(str).tolist(), weights
 
 
-def _fit_predict(
+def fit_predict(
     train_texts: list[str],
     train_labels: list[str],
     weights: list[int] | None,
@@ -120,6 +109,12 @@ def _fit_predict(
     language: str,
     seed: int,
 ) -> tuple[Any, pd.DataFrame]:
+    """Fit a fastText classifier on the training lines and predict the top 3 labels of ``test_texts``.
+
+    ``params``: a ``FastTextParams`` or a dict of its fields (``seed`` is replaced by ``seed``);
+    ``weights``: per training line, or None. Returns (fitted classifier, its ``predict(test_texts,
+    k=3)`` DataFrame).
+    """
     from .train import FastTextClassifier, FastTextParams
 
     p = params if isinstance(params, FastTextParams) else FastTextParams(**(params or {}))
@@ -186,7 +181,7 @@ def run_experiments(
             syn = syn.sample(frac=min(frac, 1.0), random_state=seed)
         n_syn = 0 if syn is None else len(syn)
         texts, ys, weights = training_set(train, syn, synthetic_weight=synthetic_weight)
-        clf, pred = _fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed)
+        clf, pred = fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed)
         res = evaluate(y_true, pred, labels=labels)
         if frac is not None:
             lc_rows.append({"variant": variant, "fraction": frac, "n_synthetic": n_syn, "seed": seed, "res": res})

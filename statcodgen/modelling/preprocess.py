@@ -6,55 +6,33 @@ not a letter (punctuation, digits) replaced by a space, one-letter tokens and st
 optional Snowball stemming. Work is done once per *distinct* text and once per distinct word
 (stemming), so 850,000 declarations with many repeats cost little more than their vocabulary.
 
-The stopword lists are short lists written for this project, shipped in
-``statcodgen/data/stopwords_{fr,en,es,it}.txt`` (nothing is downloaded at run time).
+The stop words and the stemmer of each language come from its pack
+(:func:`statcodgen.text.languages.get_language`: short lists written for this project, nothing is
+downloaded at run time); a language added as a pack works here too.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 
 from .._validation import check_in, check_type
+from ..text.languages import available_languages, get_language
+from ..text.normalize import strip_accents
 
 __all__ = ["LANGUAGES", "preprocess", "preprocess_one", "stopwords"]
 
-LANGUAGES = ("fr", "en", "es", "it")
-_SNOWBALL = {"fr": "french", "en": "english", "es": "spanish", "it": "italian"}
-_DATA = Path(__file__).resolve().parent.parent / "data"
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'"})
+#: Languages shipped with the package (a pack registered later is accepted too).
+LANGUAGES = available_languages()
 _NON_LETTER = re.compile(r"[^a-z]+")
 
 
-def _strip_accents(text: str) -> str:
-    """Return ``text`` with ligatures expanded and combining accents removed."""
-    text = text.translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-@functools.lru_cache(maxsize=None)
 def stopwords(language: str) -> frozenset[str]:
-    """Return the stopword set of ``language`` (lowercase, accents stripped)."""
-    check_in("language", language, LANGUAGES, func="stopwords")
-    words: set[str] = set()
-    for line in (_DATA / f"stopwords_{language}.txt").read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            continue
-        words.update(_strip_accents(w.lower()) for w in line.split())
-    return frozenset(words)
-
-
-@functools.lru_cache(maxsize=None)
-def _stemmer(language: str):  # type: ignore[no-untyped-def]
-    import snowballstemmer
-
-    return snowballstemmer.stemmer(_SNOWBALL[language])
+    """Return the stopword set of ``language`` (lowercase, accents stripped, ligatures expanded)."""
+    check_in("language", language, available_languages(), func="stopwords")
+    return get_language(language).stop_words
 
 
 def preprocess_one(text: str, *, language: str = "fr", stem: bool = False, remove_stopwords: bool = True) -> str:
@@ -74,7 +52,7 @@ def preprocess(
     Parameters
     ----------
     texts : iterable of str (a list or a pandas Series); ``None``/NaN count as "".
-    language : ``"fr"``, ``"en"``, ``"es"`` or ``"it"``: stopword list and stemmer.
+    language : a pack code (``"fr"``, ``"en"``, ``"es"``, ``"it"``...): stopword list and stemmer.
     stem : apply the Snowball stemmer of ``language`` to each remaining word.
     remove_stopwords : drop the words of :func:`stopwords`.
 
@@ -87,7 +65,7 @@ def preprocess(
     ['reparation velos pieces detachees']
     """
     func = "preprocess"
-    check_in("language", language, LANGUAGES, func=func)
+    check_in("language", language, available_languages(), func=func)
     check_type("stem", stem, bool, func=func)
     check_type("remove_stopwords", remove_stopwords, bool, func=func)
     series = pd.Series(list(texts) if not isinstance(texts, pd.Series) else texts.to_numpy(), dtype=object)
@@ -96,11 +74,11 @@ def preprocess(
     if len(uniques) == 0:
         return [""] * len(series)
     stop = stopwords(language) if remove_stopwords else frozenset()
-    stemmer = _stemmer(language) if stem else None
+    stemmer = get_language(language).stemmer() if stem else None
     stem_cache: dict[str, str] = {}
     out_uniques: list[str] = []
     for raw in uniques:
-        clean = _NON_LETTER.sub(" ", _strip_accents(raw.lower()))
+        clean = _NON_LETTER.sub(" ", strip_accents(raw.lower(), ligatures=True))
         words = [w for w in clean.split() if len(w) > 1 and w not in stop]
         if stemmer is not None:
             todo = [w for w in words if w not in stem_cache]

@@ -2,90 +2,13 @@
 
 from __future__ import annotations
 
-from .persona import (
-    LOCALES,
-    ASSIGN_STRATEGIES,
-    BUSINESS_CONTEXTS,
-    MARKET_CONTEXTS,
-    contexts_for_code,
-    fitting,
-    EDUCATION_LEVELS,
-    TRAITS,
-    MIN_AGE_BY_EDUCATION,
-    PENSION_AGE,
-    Persona,
-    trait_level,
-    trait_description,
-    load_marginals,
-    sample_personas,
-    personas_from_frame,
-    assign_personas,
-    load_personas,
-    build_text_to_persona_requests,
-    build_persona_expansion_requests,
-    parse_persona_answers,
-    text_to_persona,
-    dedup_personas,
-    style_transform,
-)
-from .sources import (
-    PersonaDedupResult,
-)
-from .style import (
-    ABBREVIATIONS,
-    abbreviate,
-    add_typos,
-    apply_casing,
-    truncate,
-    drop_function_words,
-    reorder,
-    add_context,
-    verbose_form,
-    formal_form,
-    apply_style,
-    style_frame,
-    word_salience,
-    label_salience,
-)
+from . import persona, sources, style
 
-__all__ = [
-    "LOCALES",
-    "ASSIGN_STRATEGIES",
-    "BUSINESS_CONTEXTS",
-    "MARKET_CONTEXTS",
-    "contexts_for_code",
-    "fitting",
-    "EDUCATION_LEVELS",
-    "TRAITS",
-    "MIN_AGE_BY_EDUCATION",
-    "PENSION_AGE",
-    "Persona",
-    "trait_level",
-    "trait_description",
-    "load_marginals",
-    "sample_personas",
-    "personas_from_frame",
-    "assign_personas",
-    "load_personas",
-    "build_text_to_persona_requests",
-    "build_persona_expansion_requests",
-    "parse_persona_answers",
-    "text_to_persona",
-    "dedup_personas",
-    "style_transform",
-    "PersonaDedupResult",
-    "ABBREVIATIONS",
-    "abbreviate",
-    "add_typos",
-    "apply_casing",
-    "truncate",
-    "drop_function_words",
-    "reorder",
-    "add_context",
-    "verbose_form",
-    "formal_form",
-    "apply_style",
-    "style_frame",
-    "word_salience",
-    "label_salience",
-]
+__all__ = [*persona.__all__, *sources.__all__, *style.__all__, "style_transform"]
+
+from .persona import *  # noqa: F403
+from .sources import *  # noqa: F403
+from .style import *  # noqa: F403
+
+#: Another name for :func:`apply_style` (a persona's writing style applied to a line).
+style_transform = style.apply_style

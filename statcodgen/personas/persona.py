@@ -5,7 +5,8 @@ style). :func:`sample_personas` draws coherent personas from the census-like mar
 ``statcodgen/data/personas`` (age -> education -> activity status/occupation -> business context),
 deterministically for a seed. :func:`assign_personas` spreads personas over generation requests.
 Loaders for external collections, text-to-persona and persona dedup live in
-:mod:`statcodgen.personas.sources` and are re-exported here.
+:mod:`statcodgen.personas.sources`, the writing style in :mod:`statcodgen.personas.style`; both
+import from this module, never the other way, and :mod:`statcodgen.personas` re-exports them all.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 
 from .._validation import check_in, check_int, check_type
 from ..errors import DataFormatError
+from ..text.languages import get_language
 
 __all__ = [
     "LOCALES",
@@ -40,13 +42,6 @@ __all__ = [
     "sample_personas",
     "personas_from_frame",
     "assign_personas",
-    "load_personas",
-    "build_text_to_persona_requests",
-    "build_persona_expansion_requests",
-    "parse_persona_answers",
-    "text_to_persona",
-    "dedup_personas",
-    "style_transform",
 ]
 
 LOCALES = ("fr_FR", "en_GB")
@@ -184,7 +179,7 @@ class Persona:
         """A short paragraph (en/fr/es) saying who declares and how they write, ending with the
         instruction to write as this person would declare their activity."""
         check_in("language", language, PROMPT_LANGUAGES, func="Persona.to_prompt")
-        w = _PROMPT_WORDS[language]
+        w = get_language(language).persona_words or {}
         parts: list[str] = []
         who = []
         if self.sex or self.age is not None:
@@ -223,27 +218,6 @@ class Persona:
         parts.append(w["instruction"])
         return " ".join(parts)
 
-
-_PROMPT_WORDS: dict[str, dict[str, str]] = {
-    "en": {"person": "a person", "age": "a {age}-year-old {sex}", "lives": "living in {place}",
-           "education": "with {edu}", "declares": "declaring", "who": "The declarant:",
-           "personality": "Personality:", "style": "Writing style:", "abbr_hi": "abbreviates a lot",
-           "abbr_mid": "abbreviates some words", "abbr_lo": "writes words in full",
-           "typos": "makes the odd typo", "lists": "lists several activities separated by commas",
-           "instruction": "Write as this person would declare their activity."},
-    "fr": {"person": "une personne", "age": "{sex} de {age} ans", "lives": "habitant {place}",
-           "education": "niveau d'études : {edu}", "declares": "déclarant", "who": "Le déclarant :",
-           "personality": "Personnalité :", "style": "Style d'écriture :", "abbr_hi": "abrège beaucoup",
-           "abbr_mid": "abrège certains mots", "abbr_lo": "écrit les mots en entier",
-           "typos": "fait quelques fautes de frappe", "lists": "énumère plusieurs activités séparées par des virgules",
-           "instruction": "Écris comme cette personne déclarerait son activité."},
-    "es": {"person": "una persona", "age": "{sex} de {age} años", "lives": "que vive en {place}",
-           "education": "estudios: {edu}", "declares": "que declara", "who": "El declarante:",
-           "personality": "Personalidad:", "style": "Estilo de escritura:", "abbr_hi": "abrevia mucho",
-           "abbr_mid": "abrevia algunas palabras", "abbr_lo": "escribe las palabras completas",
-           "typos": "comete alguna errata", "lists": "enumera varias actividades separadas por comas",
-           "instruction": "Escribe como esta persona declararía su actividad."},
-}
 
 _FIELD_NAMES = tuple(f.name for f in fields(Persona))
 PERSONA_COLUMNS = ("persona_id",) + _FIELD_NAMES[1:] + tuple(t + "_label" for t in TRAITS)
@@ -496,13 +470,3 @@ def assign_personas(
     return [strata[keys[i % len(keys)]][(i // len(keys)) % len(strata[keys[i % len(keys)]])]
             for i in range(n_requests)]
 
-
-from .sources import (  # noqa: E402  (re-exported; persona_sources imports Persona from here)
-    build_persona_expansion_requests,
-    build_text_to_persona_requests,
-    dedup_personas,
-    load_personas,
-    parse_persona_answers,
-    text_to_persona,
-)
-from .style import apply_style as style_transform  # noqa: E402  (name used in ARCHITECTURE.md)

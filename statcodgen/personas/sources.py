@@ -6,7 +6,7 @@
 * Text-to-persona (Persona Hub, Chan et al. 2024): :func:`build_text_to_persona_requests` (pure)
   asks "who is likely to have written this declaration?" for sampled real rows;
   :func:`parse_persona_answers` (pure) reads the journal records back; :func:`text_to_persona`
-  runs both around :func:`statcodgen.generation.llm.run_requests`. Persona-to-persona expansion follows the
+  runs both around :func:`statcodgen.llm.config.run_requests`. Persona-to-persona expansion follows the
   same pattern (:func:`build_persona_expansion_requests`).
 * :func:`dedup_personas`: exact + MinHash-LSH near-duplicate removal on the description.
 """
@@ -23,6 +23,8 @@ import pandas as pd
 
 from .._validation import check_in, check_int, check_range, check_type
 from ..errors import DataFormatError
+from ..text.languages import refusal_pattern
+from .persona import personas_from_frame
 
 __all__ = [
     "load_personas",
@@ -93,7 +95,6 @@ _SAMPLED_COLUMNS = ("persona_id", "business_context", "openness", "conscientious
 
 def _load_sampled(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     """A file written from :func:`sample_personas` (descriptions may be empty): checked, typed, kept whole."""
-    from .persona import personas_from_frame
 
     missing = [c for c in _SAMPLED_COLUMNS if c not in raw.columns]
     if missing:
@@ -303,8 +304,6 @@ def build_persona_expansion_requests(
 
 _PREFIX = re.compile(r"^\s*(?:\*\*)?(?:persona|description|réponse|reponse|answer|respuesta|descripción)\s*(?:\*\*)?\s*:\s*",
                      re.IGNORECASE)
-_REFUSAL = re.compile(r"\b(?:i can(?:no|')t|i am unable|as an ai|je ne peux pas|en tant qu'ia|no puedo|"
-                      r"lo siento|sorry)\b", re.IGNORECASE)
 
 
 def _clean_answer(raw: Any) -> str:
@@ -356,7 +355,7 @@ def parse_persona_answers(
             reason, detail = "too_short", f"{len(text)} characters < min_chars={min_chars}"
         elif len(text) > max_chars:
             reason, detail = "too_long", f"{len(text)} characters > max_chars={max_chars}"
-        elif _REFUSAL.search(text):
+        elif refusal_pattern().search(text):
             reason, detail = "refusal", text[:80]
         if reason:
             bad.append({**base, "reason": reason, "detail": detail})
@@ -394,13 +393,14 @@ def text_to_persona(
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Persona Hub's text-to-persona over ``n`` sampled rows of ``real_df``, through
-    :func:`statcodgen.generation.llm.run_requests` (``config``: an :class:`~statcodgen.generation.llm.LLMConfig`; answers
+    :func:`statcodgen.llm.config.run_requests` (``config``: an :class:`~statcodgen.llm.config.LLMConfig`; answers
     cached in the SQLite journal at ``journal_path``, so a re-run sends only what is missing).
     With ``expand=True`` each persona found is expanded once more (persona-to-persona).
     Returns ``(personas, failed)`` as :func:`parse_persona_answers`."""
-    from ..generation.journal import Journal
-    from ..generation.llm import make_request, run_requests
-    from ..generation.parsing import ParseResult
+    from ..llm.journal import Journal
+    from ..llm.client import run_requests
+    from ..llm.config import make_request
+    from ..llm.parsing import ParseResult
 
     def keep_raw(content: str, request: Any) -> ParseResult:
         return ParseResult(lines=[content.strip()] if content and content.strip() else [], rejected=[])

@@ -17,8 +17,9 @@ plumber who writes "PLOMBERIE CHAUFFAGE" does, instead of the first words, and l
 :data:`TERSE_WORDS` content words are not cut at all.
 
 Each step is a public pure function taking a ``numpy.random.Generator``, so results are
-deterministic for a seed and each rate can be tested alone. Language tables exist for ``fr``,
-``en`` and ``es``; other languages get truncation, word order, typos and casing only.
+deterministic for a seed and each rate can be tested alone. The language tables come from the
+language packs (:mod:`statcodgen.text.languages`: ``fr``, ``en`` and ``es`` have them); a language
+without style tables gets truncation, word order, typos and casing only.
 """
 
 from __future__ import annotations
@@ -26,15 +27,18 @@ from __future__ import annotations
 import math
 import random
 import re
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._validation import check_in, check_range, check_type
-from ..errors import DataFormatError
+from ..errors import ConfigError, DataFormatError
+from ..text.languages import LanguagePack, StyleTables, available_languages, get_language
+from ..text.normalize import strip_accents
+from .persona import MARKET_CONTEXTS
 
 __all__ = [
     "ABBREVIATIONS",
@@ -51,101 +55,45 @@ __all__ = [
     "style_frame",
     "word_salience",
     "label_salience",
+    "persona_field",
+    "word_key",
+    "TAIL_WORDS",
 ]
 
-ABBREVIATIONS: dict[str, dict[str, str]] = {
-    "fr": {
-        "FABRICATION": "FAB", "COMMERCE": "CCE", "SERVICES": "SERV", "SERVICE": "SERV", "ENTREPRISE": "ENT",
-        "ENTRETIEN": "ENTR", "REPARATION": "REPAR", "INSTALLATION": "INSTALL", "CONSTRUCTION": "CONSTR",
-        "TRAVAUX": "TVX", "BATIMENT": "BAT", "ACTIVITE": "ACT", "ACTIVITES": "ACT", "VENTE": "VTE",
-        "DETAIL": "DET", "TRANSPORT": "TRANSP", "MARCHANDISES": "MARCH", "ALIMENTAIRE": "ALIM",
-        "ALIMENTAIRES": "ALIM", "PRODUITS": "PDTS", "PRODUCTION": "PROD", "DISTRIBUTION": "DISTRIB",
-        "LOCATION": "LOC", "GESTION": "GEST", "CONSEIL": "CONS", "INFORMATIQUE": "INFO", "MAINTENANCE": "MAINT",
-        "NETTOYAGE": "NETT", "RESTAURATION": "RESTO", "RESTAURANT": "RESTO", "AUTOMOBILES": "AUTO",
-        "VEHICULES": "VEH", "EQUIPEMENTS": "EQUIPTS", "MATERIEL": "MAT", "MATERIELS": "MAT", "INDUSTRIELLE": "INDUS",
-        "ASSOCIATION": "ASSO", "ET": "&", "DIVERS": "DIV", "ARTICLES": "ART", "PARTICULIERS": "PARTIC",
-        "ELECTRICITE": "ELEC", "ELECTRIQUE": "ELEC", "MENUISERIE": "MENUIS", "PLOMBERIE": "PLOMB",
-        "CHAUFFAGE": "CHAUF", "EXPLOITATION": "EXPL", "AGRICOLE": "AGRI", "INTERMEDIAIRE": "INTERM",
-        "PROFESSIONNELS": "PROS", "NEGOCE": "NEG", "TRANSFORMATION": "TRANSFO",
-    },
-    "en": {
-        "MANUFACTURE": "MFG", "MANUFACTURING": "MFG", "AND": "&", "SERVICES": "SVCS", "SERVICE": "SVC",
-        "COMPANY": "CO", "LIMITED": "LTD", "MANAGEMENT": "MGMT", "CONSTRUCTION": "CONSTR",
-        "INSTALLATION": "INSTALL", "MAINTENANCE": "MAINT", "REPAIR": "RPR", "REPAIRS": "RPRS",
-        "WHOLESALE": "W/SALE", "RETAIL": "RTL", "DISTRIBUTION": "DIST", "TRANSPORT": "TRANS",
-        "EQUIPMENT": "EQUIP", "PRODUCTS": "PRODS", "DEVELOPMENT": "DEV", "INTERNATIONAL": "INTL",
-        "INFORMATION": "INFO", "TECHNOLOGY": "TECH", "CONSULTANCY": "CONSULT", "CONSULTING": "CONSULT",
-        "ACCOUNTANCY": "ACCTS", "BUILDING": "BLDG", "GENERAL": "GEN", "ASSOCIATION": "ASSN",
-        "DEPARTMENT": "DEPT", "ELECTRICAL": "ELEC", "VEHICLES": "VEH", "VEHICLE": "VEH", "MACHINERY": "MACH",
-        "AGRICULTURAL": "AGRI", "WITH": "W/", "WITHOUT": "W/O", "PROFESSIONAL": "PROF", "ACTIVITIES": "ACTIVS",
-        "GOODS": "GDS", "BUSINESS": "BUS",
-    },
-    "es": {
-        "FABRICACION": "FAB", "COMERCIO": "COM", "SERVICIOS": "SERV", "SERVICIO": "SERV", "MAYOR": "MAY",
-        "MENOR": "MEN", "REPARACION": "REPAR", "INSTALACION": "INSTAL", "CONSTRUCCION": "CONSTR",
-        "TRANSPORTE": "TRANSP", "MANTENIMIENTO": "MANT", "ACTIVIDADES": "ACT", "ACTIVIDAD": "ACT",
-        "PRODUCTOS": "PROD", "DISTRIBUCION": "DISTRIB", "ALQUILER": "ALQ", "GESTION": "GEST",
-        "ASOCIACION": "ASOC", "SOCIEDAD": "SOC", "LIMITADA": "LTDA", "VEHICULOS": "VEH",
-        "ELECTRICIDAD": "ELEC", "INFORMATICA": "INFORM", "ALIMENTACION": "ALIM", "GENERAL": "GRAL",
-        "DEPARTAMENTO": "DPTO", "EQUIPOS": "EQUIP", "Y": "&", "ARTICULOS": "ART", "EMPRESA": "EMP",
-        "PARTICULARES": "PART", "AGRICOLA": "AGR",
-    },
-}
-
-# Client types that say who buys, never what the activity is: "FOR HOUSEHOLDS", "FOR LOCAL
-# COUNCILS", "A DOMICILE" were dropped because they are themselves coding signals (sections T, O,
-# home services): appended to a line of another class they taught the classifier the wrong label
-# (measured: benchmarks/results/personas_ablation.md).
-_CLIENTS = {
-    "fr": ["POUR PARTICULIERS", "POUR PROFESSIONNELS", "AUPRES DES ENTREPRISES"],
-    "en": ["FOR BUSINESSES", "FOR PRIVATE CUSTOMERS", "TO THE TRADE"],
-    "es": ["PARA PARTICULARES", "PARA EMPRESAS"],
-}
-_PLACE = {"fr": "A {city}", "en": "IN {city}", "es": "EN {city}"}
-_VERBOSE = {
-    "fr": ["JE SOUHAITE EXERCER UNE ACTIVITE DE {x}", "MON ACTIVITE CONSISTE EN {x}",
-           "CREATION D'UNE ENTREPRISE DE {x}", "ACTIVITE PRINCIPALE : {x}", "ACTIVITE EXERCEE : {x}"],
-    "en": ["I RUN A SMALL BUSINESS DOING {x}", "MY BUSINESS IS {x}", "SELF EMPLOYED, {x}",
-           "THE COMPANY CARRIES OUT {x}", "I WILL BE OFFERING {x}"],
-    "es": ["QUIERO DARME DE ALTA PARA {x}", "MI ACTIVIDAD ES {x}", "EMPRESA DEDICADA A {x}",
-           "ME DEDICO A {x}"],
-}
-# Sentences that fit any declarant (public body, household employer, embassy, association).
-_VERBOSE_NEUTRAL = {
-    "fr": ["ACTIVITE PRINCIPALE : {x}", "ACTIVITE EXERCEE : {x}", "NOTRE ACTIVITE : {x}"],
-    "en": ["MAIN ACTIVITY: {x}", "ACTIVITY CARRIED OUT: {x}", "OUR ACTIVITY IS {x}"],
-    "es": ["ACTIVIDAD PRINCIPAL: {x}", "NUESTRA ACTIVIDAD ES {x}", "ACTIVIDAD QUE REALIZAMOS: {x}"],
-}
-_FORMAL = {
-    "fr": ["EXPLOITATION DE {x}", "ACTIVITE DE {x}", "PRESTATIONS DE {x}"],
-    "en": ["PROVISION OF {x}", "OPERATION OF {x}", "ACTIVITIES OF {x}"],
-    "es": ["EXPLOTACION DE {x}", "ACTIVIDAD DE {x}", "PRESTACION DE {x}"],
-}
-_CONNECTORS = {"ET", "AND", "Y", ","}
-_TAIL_WORDS = {"DE", "DES", "DU", "D'", "LA", "LE", "LES", "ET", "EN", "A", "AU", "AUX", "POUR", "OF", "THE",
-               "AND", "FOR", "TO", "IN", "ON", "WITH", "BY", "PAR", "POR", "DEL", "EL", "LOS", "LAS", "PARA", "Y", "E",
-               "&", "-", ":"}
+# The language tables (client types, sentences, abbreviations, keyboards...) live in the language
+# packs (:mod:`statcodgen.text.languages`). Client types say who buys, never what the activity is:
+# "FOR HOUSEHOLDS", "FOR LOCAL COUNCILS", "A DOMICILE" were dropped because they are themselves coding
+# signals (sections T, O, home services): appended to a line of another class they taught the
+# classifier the wrong label (measured: benchmarks/results/personas_ablation.md).
+_STYLED = {code: get_language(code).style for code in available_languages() if get_language(code).style}
+#: Word -> abbreviation, per shipped language with style tables (:func:`abbreviate` reads the packs).
+ABBREVIATIONS: dict[str, dict[str, str]] = {code: dict(t.abbreviations) for code, t in _STYLED.items()}
+# Coordinators a line is swapped around (any language).
+_CONNECTORS = frozenset({","}).union(*(t.connectors for t in _STYLED.values()))
+#: Function words (DE, OF, Y...) of every shipped language with style tables, and "&", "-", ":": they
+#: are not content words and never end a truncated line.
+TAIL_WORDS = frozenset({"&", "-", ":"}).union(*(t.tail_words for t in _STYLED.values()))
+_LIST_JOIN = re.compile(r"\s+(?:" + "|".join(sorted(_CONNECTORS - {","}) + ["&"]) + r")\s+")
 #: A terse declarant cuts a line longer than this many content words down to 3-4 of them (medium:
 #: lines longer than 6 words to 5-6). Shorter lines are left whole: cutting "COOK IN PRIVATE
 #: HOUSEHOLD" to "COOK" turns a line of section T into one that says section I (measured on the
 #: development splits, benchmarks/results/personas_ablation.md).
 TERSE_WORDS = 4
-_ROWS = {"azerty": ["AZERTYUIOP", "QSDFGHJKLM", "WXCVBN"], "qwerty": ["QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM"]}
 
 
 def _key(token: str) -> str:
     """Accent-free upper-case form of a token, trailing punctuation removed (table lookups)."""
-    t = unicodedata.normalize("NFKD", token.upper())
-    return "".join(ch for ch in t if not unicodedata.combining(ch)).rstrip(",.;:!?")
+    return strip_accents(token.upper()).rstrip(",.;:!?")
 
 
-def _word_key(token: str) -> str:
+def word_key(token: str) -> str:
     """:func:`_key` without surrounding brackets ("(ACTIVITIES)" -> "ACTIVITIES"): salience lookups."""
     return _key(token).strip("()")
 
 
-def _neighbours(layout: str) -> dict[str, str]:
-    rows = _ROWS[layout]
+@lru_cache(maxsize=None)
+def _neighbours(rows: tuple[str, ...]) -> dict[str, str]:
+    """Letter -> the letters around it on a keyboard given by its ``rows``."""
     out: dict[str, str] = {}
     for r, row in enumerate(rows):
         for c, ch in enumerate(row):
@@ -155,19 +103,36 @@ def _neighbours(layout: str) -> dict[str, str]:
     return out
 
 
-_NEAR = {"fr": _neighbours("azerty"), "en": _neighbours("qwerty"), "es": _neighbours("qwerty")}
+def _pack(language: str) -> LanguagePack | None:
+    try:
+        return get_language(language)
+    except ConfigError:
+        return None
+
+
+def _near(language: str) -> dict[str, str]:
+    """Adjacent keys on the keyboard of ``language``'s pack (English's for a language without a pack)."""
+    return _neighbours((_pack(language) or get_language("en")).keyboard)
+
+
+def _tables(language: str) -> StyleTables | None:
+    """The style tables of ``language``'s pack (``None``: no pack, or a pack without style tables)."""
+    pack = _pack(language)
+    return pack.style if pack is not None else None
 
 
 def abbreviate(text: str, rate: float, *, language: str, rng: np.random.Generator,
                keep: Collection[str] = ()) -> str:
-    """Replace each word found in ``ABBREVIATIONS[language]`` by its abbreviation with probability
-    ``rate`` (trailing punctuation kept); words whose key is in ``keep`` are left alone. Unknown
-    languages return ``text`` unchanged."""
-    table = ABBREVIATIONS.get(language, {})
+    """Replace each word found in the abbreviations of ``language``'s pack (``ABBREVIATIONS[language]``
+    for a shipped language) by its abbreviation with probability ``rate`` (trailing punctuation
+    kept); words whose key is in ``keep`` are left alone. Languages without style tables return
+    ``text`` unchanged."""
+    tables = _tables(language)
+    table = tables.abbreviations if tables is not None else {}
     out = []
     for tok in text.split():
         key = _key(tok)
-        if key in table and _word_key(tok) not in keep and rng.random() < rate:
+        if key in table and word_key(tok) not in keep and rng.random() < rate:
             tail = tok[len(tok.rstrip(",.;:!?")):]
             out.append(table[key] + tail)
         else:
@@ -182,7 +147,7 @@ def _typo(word: str, language: str, rng: np.random.Generator) -> str:
     kind = int(rng.integers(0, 3))
     i = letters[int(rng.integers(0, len(letters)))]
     if kind == 0:  # adjacent key
-        near = _NEAR.get(language, _NEAR["en"]).get(_key(word[i])[:1], "")
+        near = _near(language).get(_key(word[i])[:1], "")
         if near:
             ch = near[int(rng.integers(0, len(near)))]
             return word[:i] + (ch if word[i].isupper() else ch.lower()) + word[i + 1:]
@@ -198,7 +163,7 @@ def add_typos(text: str, rate: float, *, language: str = "en", rng: np.random.Ge
               keep: Collection[str] = ()) -> str:
     """Give each word of 4+ letters one typo (adjacent key, transposition or dropped letter, chosen
     uniformly) with probability ``rate``; words whose key (:func:`_key`) is in ``keep`` are left alone."""
-    return " ".join(_typo(w, language, rng) if rng.random() < rate and _word_key(w) not in keep else w
+    return " ".join(_typo(w, language, rng) if rng.random() < rate and word_key(w) not in keep else w
                     for w in text.split())
 
 
@@ -235,19 +200,19 @@ def truncate(text: str, max_words: int, *, salience: Mapping[str, float] | None 
             if content >= k:
                 break
             kept.append(w)
-            content += _key(w) not in _TAIL_WORDS
+            content += _key(w) not in TAIL_WORDS
         return _trim_connectors(" ".join(kept))
-    if sum(_key(w) not in _TAIL_WORDS for w in words) <= k:
+    if sum(_key(w) not in TAIL_WORDS for w in words) <= k:
         return _trim_connectors(text)
     runs: list[list[int]] = [[]]
     for i, w in enumerate(words):
-        if _key(w) in _TAIL_WORDS or w.startswith("("):
+        if _key(w) in TAIL_WORDS or w.startswith("("):
             runs.append([])
-        if _key(w) not in _TAIL_WORDS:
+        if _key(w) not in TAIL_WORDS:
             runs[-1].append(i)
         if w.endswith((",", ")", ";", ":")):
             runs.append([])
-    weight = [salience.get(_word_key(w), 0.0) for w in words]
+    weight = [salience.get(word_key(w), 0.0) for w in words]
     best: tuple[float, int, int] | None = None
     for run in runs:
         for size in range(min(k, len(run)), 0, -1):
@@ -264,7 +229,7 @@ def word_salience(texts: Iterable[str]) -> dict[str, float]:
     """Inverse document frequency ``log(N / df)`` of each word key (accent-free upper case) over
     ``texts`` (one document per code, e.g. title + includes of every note). Specific words
     ("QUARRYING", "GOVERNESS") weigh more than words found in many notes ("ACTIVITIES", "PRIVATE")."""
-    docs = [{_word_key(w) for w in str(t).split()} for t in texts]
+    docs = [{word_key(w) for w in str(t).split()} for t in texts]
     n = len(docs)
     df: dict[str, int] = {}
     for d in docs:
@@ -279,7 +244,7 @@ def label_salience(texts: Iterable[str], labels: Iterable[str]) -> dict[str, dic
     ``log((df_l(w) + 0.5) / (n_l + 1)) - log((df(w) + 0.5) / (n + 1))`` over documents ``texts``
     (one per code) grouped by ``labels`` (e.g. their section). "HOUSEHOLDS" weighs much more for
     section T than "ACTIVITIES" does; words absent from a label's notes weigh less than zero."""
-    docs = [({_word_key(w) for w in str(t).split()} - {""}, str(lab)) for t, lab in zip(texts, labels)]
+    docs = [({word_key(w) for w in str(t).split()} - {""}, str(lab)) for t, lab in zip(texts, labels)]
     n = len(docs)
     df: dict[str, int] = {}
     df_l: dict[str, dict[str, int]] = {}
@@ -302,9 +267,9 @@ def _trim_connectors(text: str) -> str:
     if text.count("(") != text.count(")"):
         text = text.replace("(", " ").replace(")", " ")
     words = text.split()
-    while len(words) > 1 and _key(words[-1]) in _TAIL_WORDS | {""}:
+    while len(words) > 1 and _key(words[-1]) in TAIL_WORDS | {""}:
         words.pop()
-    while len(words) > 1 and _key(words[0]) in _TAIL_WORDS | {""}:
+    while len(words) > 1 and _key(words[0]) in TAIL_WORDS | {""}:
         words.pop(0)
     return " ".join(words).strip(",;: ")
 
@@ -312,7 +277,7 @@ def _trim_connectors(text: str) -> str:
 def drop_function_words(text: str) -> str:
     """Remove articles, prepositions and conjunctions ("DE", "ET", "OF", "AND"...), keeping at least
     one word: "REPARATION DE VEHICULES" -> "REPARATION VEHICULES"."""
-    words = [w for w in text.split() if _key(w) not in _TAIL_WORDS]
+    words = [w for w in text.split() if _key(w) not in TAIL_WORDS]
     return " ".join(words) if words else text
 
 
@@ -336,8 +301,6 @@ def reorder(text: str, *, rng: np.random.Generator) -> str:
 
 def _is_market(business_context: str) -> bool:
     """A unit with clients (:data:`statcodgen.personas.persona.MARKET_CONTEXTS`), or an unknown context."""
-    from .persona import MARKET_CONTEXTS  # personas imports this module at its end
-
     return not business_context or business_context in MARKET_CONTEXTS
 
 
@@ -347,14 +310,15 @@ def add_context(text: str, *, language: str, rng: np.random.Generator, city: str
     possibly the place ("A LYON", "IN LEEDS"). A declarant that has no clients (``business_context``
     set and not a market unit: household employer, public body, international body, association)
     gets the place only, or nothing without a city."""
-    if language not in _CLIENTS:
+    tables = _tables(language)
+    if tables is None:
         return text
     market = _is_market(business_context)
     if city and (not market or rng.random() < 0.5):
-        return f"{text} {_PLACE[language].format(city=city.upper())}"
+        return f"{text} {tables.place.format(city=city.upper())}"
     if not market:
         return text
-    clients = _CLIENTS[language]
+    clients = tables.clients
     return f"{text} {clients[int(rng.integers(0, len(clients)))]}"
 
 
@@ -363,29 +327,31 @@ def verbose_form(text: str, *, language: str, rng: np.random.Generator, business
     "I RUN A SMALL BUSINESS DOING ..."); a declarant that is not a market unit gets a sentence that
     fits anyone ("MAIN ACTIVITY: ..."). No business-context prefix ("HOUSEHOLD EMPLOYER:",
     "PUBLIC SERVICE:"): each would be a coding signal of its own whatever the line that follows."""
-    if language not in _VERBOSE:
+    tables = _tables(language)
+    if tables is None:
         return text
-    forms = (_VERBOSE if _is_market(business_context) else _VERBOSE_NEUTRAL)[language]
-    return _elide(forms[int(rng.integers(0, len(forms)))].format(x=text), language)
+    forms = tables.verbose if _is_market(business_context) else tables.verbose_neutral
+    return _elide(forms[int(rng.integers(0, len(forms)))].format(x=text), tables)
 
 
-_ELISION = re.compile(r"\b(DE|LE|LA) ([AEIOUYHÀÂÉÈÊËÎÏÔÙÛ])")
-
-
-def _elide(text: str, language: str) -> str:
-    """French elision after a template: "DE ÉLEVAGE" -> "D'ÉLEVAGE"."""
-    return _ELISION.sub(lambda m: m.group(1)[0] + "'" + m.group(2), text) if language == "fr" else text
+def _elide(text: str, tables: StyleTables) -> str:
+    """Elision after a template, when the language has one: "DE ÉLEVAGE" -> "D'ÉLEVAGE" in French."""
+    if tables.elision is None:
+        return text
+    return tables.elision.sub(lambda m: m.group(1)[0] + "'" + m.group(2), text)
 
 
 def formal_form(text: str, *, language: str, rng: np.random.Generator) -> str:
     """Administrative wording: "EXPLOITATION DE ...", "PROVISION OF ...", "ACTIVIDAD DE ..."."""
-    if language not in _FORMAL:
+    tables = _tables(language)
+    if tables is None:
         return text
-    forms = _FORMAL[language]
-    return _elide(forms[int(rng.integers(0, len(forms)))].format(x=text), language)
+    forms = tables.formal
+    return _elide(forms[int(rng.integers(0, len(forms)))].format(x=text), tables)
 
 
-def _get(persona: Any, name: str, default: Any) -> Any:
+def persona_field(persona: Any, name: str, default: Any) -> Any:
+    """Field ``name`` of ``persona`` (a Persona or a mapping), ``default`` when absent, ``None`` or NaN."""
     v = persona.get(name, default) if isinstance(persona, Mapping) else getattr(persona, name, default)
     return default if v is None or (isinstance(v, float) and v != v) else v
 
@@ -395,7 +361,7 @@ def _anchor(text: str, salience: Mapping[str, float] | None) -> frozenset[str]:
     abbreviations), or nothing without a salience table."""
     if not salience:
         return frozenset()
-    keys = [k for k in map(_word_key, text.split()) if k and k not in _TAIL_WORDS]
+    keys = [k for k in map(word_key, text.split()) if k and k not in TAIL_WORDS]
     return frozenset({max(keys, key=lambda k: salience.get(k, 0.0))}) if keys else frozenset()
 
 
@@ -411,16 +377,16 @@ def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Genera
     check_type("rng", rng, (np.random.Generator, random.Random), func="apply_style")
     if isinstance(rng, random.Random):  # stdlib generator (offline generator): derive a numpy one
         rng = np.random.default_rng(rng.getrandbits(64))
-    length = _get(persona, "length", "medium")
-    register = _get(persona, "register", "plain")
-    casing = _get(persona, "casing", "upper")
-    abbr = float(_get(persona, "abbreviation_rate", 0.1))
-    typo = float(_get(persona, "typo_rate", 0.01))
+    length = persona_field(persona, "length", "medium")
+    register = persona_field(persona, "register", "plain")
+    casing = persona_field(persona, "casing", "upper")
+    abbr = float(persona_field(persona, "abbreviation_rate", 0.1))
+    typo = float(persona_field(persona, "typo_rate", 0.01))
     check_range("abbreviation_rate", abbr, 0.0, 1.0, func="apply_style")
     check_range("typo_rate", typo, 0.0, 1.0, func="apply_style")
-    lists = bool(_get(persona, "uses_lists", False))
-    city = str(_get(persona, "city", ""))
-    context = str(_get(persona, "business_context", ""))
+    lists = bool(persona_field(persona, "uses_lists", False))
+    city = str(persona_field(persona, "city", ""))
+    context = str(persona_field(persona, "business_context", ""))
 
     t = re.sub(r"\s+", " ", text).strip().upper()
     base = t
@@ -428,7 +394,7 @@ def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Genera
         return apply_casing(text.strip(), casing if casing in ("upper", "lower", "title", "mixed") else "upper")
     wrapped = False
     anchor = _anchor(t, salience)
-    n_content = sum(_key(w) not in _TAIL_WORDS for w in t.split())
+    n_content = sum(_key(w) not in TAIL_WORDS for w in t.split())
     if length == "terse" and rng.random() < 0.6:
         if n_content > TERSE_WORDS:  # a line of 4 words is terse already: cutting it loses what it is
             t = truncate(t, int(rng.integers(TERSE_WORDS - 1, TERSE_WORDS + 1)), salience=salience)
@@ -443,7 +409,7 @@ def apply_style(text: str, persona: Any, *, language: str, rng: np.random.Genera
     if rng.random() < (0.3 if lists else 0.1):
         t = reorder(t, rng=rng)
     if lists and rng.random() < 0.5:
-        t = re.sub(r"\s+(?:ET|AND|Y|&)\s+", ", ", t)
+        t = _LIST_JOIN.sub(", ", t)
     p_ctx = {"verbose": 0.5, "medium": 0.2, "terse": 0.05}.get(length, 0.2)
     if rng.random() < p_ctx:
         t = add_context(t, language=language, rng=rng, city=city, business_context=context)

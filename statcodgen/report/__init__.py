@@ -1,41 +1,11 @@
-"""The gap-filling report: tables, figures, HTML and Markdown."""
+"""The gap-filling report: its typed input (StudyResults), tables, figures, HTML and Markdown."""
 
 from __future__ import annotations
 
-from .plots import (
-    coverage_figure,
-    f1_figure,
-    confusion_figure,
-    auto_coding_figure,
-    learning_curve_figure,
-    TARGET_COLOUR,
-    variant_colours,
-    build_figures,
-)
-from .writer import (
-    StudyResults,
-    ReportPaths,
-    write_report,
-    summarise,
-    gap_summary,
-    scrub_secrets,
-    REDACTED,
-)
+from . import results, plots, writer
 
-__all__ = [
-    "coverage_figure",
-    "f1_figure",
-    "confusion_figure",
-    "auto_coding_figure",
-    "learning_curve_figure",
-    "TARGET_COLOUR",
-    "variant_colours",
-    "build_figures",
-    "StudyResults",
-    "ReportPaths",
-    "write_report",
-    "summarise",
-    "gap_summary",
-    "scrub_secrets",
-    "REDACTED",
-]
+__all__ = [*results.__all__, *plots.__all__, *writer.__all__]
+
+from .results import *  # noqa: F403
+from .plots import *  # noqa: F403
+from .writer import *  # noqa: F403

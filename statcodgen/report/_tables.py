@@ -2,19 +2,18 @@
 
 Pure functions: tidy frames of a ``StudyResults`` in, display frames (numbers as text, mean ± std)
 and template-ready section dicts out. HTML tables come from ``DataFrame.to_html`` (escaped),
-Markdown tables from :func:`markdown_table`.
+Markdown tables from :func:`markdown_table`. Depends on :mod:`.results` and :mod:`.plots`, never on the writer.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-if TYPE_CHECKING:
-    from .writer import StudyResults
+from .results import StudyResults
 
 __all__ = ["stats", "pm", "signed", "titles", "support", "markdown_table", "build_sections"]
 

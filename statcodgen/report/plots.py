@@ -1,6 +1,6 @@
 """Figures of the gap-filling report, drawn headless with matplotlib's Agg canvas.
 
-Every function takes tidy DataFrames (the :class:`statcodgen.report.writer.StudyResults` columns) and
+Every function takes tidy DataFrames (the :class:`statcodgen.report.results.StudyResults` columns) and
 returns PNG bytes. Figures are built with :class:`matplotlib.figure.Figure` on a
 :class:`~matplotlib.backends.backend_agg.FigureCanvasAgg`, so nothing touches pyplot's global
 state (no backend switch in notebooks, no figure left open) and no display is needed.

@@ -1,6 +1,6 @@
 """The gap-filling report: one self-contained HTML file and a Markdown twin.
 
-In: a :class:`StudyResults` (tidy DataFrames filled by the experiments/pipeline stage). Out:
+In: a :class:`~statcodgen.report.results.StudyResults` (tidy DataFrames filled by the experiments/pipeline stage). Out:
 ``<out_dir>/<basename>.html`` (CSS inline, figures embedded as base64 PNG, no external asset),
 ``<out_dir>/<basename>.md`` and ``<out_dir>/figures/<basename>_<figure>.png``.
 
@@ -22,7 +22,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,62 +30,15 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_type
+from ..errors import ConfigError
 from ._tables import build_sections, pm, signed, stats, support, titles
-from ..errors import ConfigError, DataFormatError
+from .results import StudyResults, normalise, validate
 
-__all__ = ["StudyResults", "ReportPaths", "write_report", "summarise", "gap_summary", "scrub_secrets", "REDACTED"]
+__all__ = ["ReportPaths", "write_report", "summarise", "gap_summary", "scrub_secrets", "REDACTED"]
 
 REDACTED = "[redacted]"
 NOT_COMPUTED = "not computed"
 _TEMPLATES = Path(__file__).parent / "templates"
-
-
-@dataclass
-class StudyResults:
-    """Everything the report shows; every frame is tidy and measured on real test data only.
-
-    Attributes:
-        title: title of the study, printed at the top.
-        targets: labels (at ``level``) the study tried to fill, e.g. ``["B", "O", "T", "U"]``.
-        level: level of the labels (``"section"``, ``"division"``, ...).
-        coverage: one row per label at ``level`` (all labels, not only targets), columns
-            ``label, title, n_real_train, n_synthetic_generated, n_synthetic_kept``.
-        metrics_per_label: ``variant, seed, label, precision, recall, f1, support`` (support = real
-            test cases of the label). Variants: ``real_only``, ``real+titles``, ``real+offline``,
-            ``real+openai``, ``full_real`` (ceiling: all real data, optional), ...
-        metrics_overall: ``variant, seed, accuracy, macro_f1, weighted_f1, top3_accuracy``
-            (columns after ``accuracy`` may be missing).
-        confusion: variant → square DataFrame of counts (rows = true label, columns = predicted), one seed.
-        auto_coding: ``variant, threshold, coverage, accuracy``: automatic-coding curve (share of
-            cases whose confidence passes ``threshold`` and accuracy on them).
-        diversity: one row per label + ``"ALL"``; columns such as ``label, n_lines, unique_share,
-            distinct_1, distinct_2, distinct_3, mean_jaccard`` (optionally ``stage``). May be empty.
-        cleaning: ``reason, label, count``: synthetic lines dropped by dedup/filters. May be empty.
-        cleaning_samples: ``reason, label, text, detail``: a sample of dropped lines. May be empty.
-        learning_curve: ``variant, n_synthetic, seed, target_mean_f1, accuracy`` or ``None``.
-        settings: the study configuration, nested as given (secrets are scrubbed on output).
-        costs: ``backend, model, requests, prompt_tokens, completion_tokens, cost, currency`` (any subset).
-        notes: free-text remarks from the pipeline, printed in the summary.
-        main_variant: the augmented variant compared with ``real_only`` in the summary; ``None``
-            picks ``real+openai``, else the first other ``real+*`` variant, ``real+titles`` last.
-    """
-
-    title: str
-    targets: list[str]
-    level: str = "section"
-    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
-    metrics_per_label: pd.DataFrame = field(default_factory=pd.DataFrame)
-    metrics_overall: pd.DataFrame = field(default_factory=pd.DataFrame)
-    confusion: dict[str, pd.DataFrame] = field(default_factory=dict)
-    auto_coding: pd.DataFrame = field(default_factory=pd.DataFrame)
-    diversity: pd.DataFrame = field(default_factory=pd.DataFrame)
-    cleaning: pd.DataFrame = field(default_factory=pd.DataFrame)
-    cleaning_samples: pd.DataFrame = field(default_factory=pd.DataFrame)
-    learning_curve: pd.DataFrame | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-    costs: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    main_variant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,63 +48,6 @@ class ReportPaths:
     html: Path
     markdown: Path
     figures: dict[str, Path]
-
-
-_REQUIRED = {
-    "coverage": ["label", "n_real_train", "n_synthetic_kept"],
-    "metrics_per_label": ["variant", "seed", "label", "f1", "support"],
-    "metrics_overall": ["variant", "seed", "accuracy"],
-    "auto_coding": ["variant", "coverage", "accuracy"],
-    "cleaning": ["reason", "label", "count"],
-    "cleaning_samples": ["reason", "text"],
-    "learning_curve": ["variant", "n_synthetic", "seed", "target_mean_f1", "accuracy"],
-}
-
-
-def _validate(results: StudyResults) -> None:
-    check_type("results", results, StudyResults, func="write_report")
-    check_type("results.targets", results.targets, (list, tuple), func="write_report")
-    for name, cols in _REQUIRED.items():
-        df = getattr(results, name)
-        if df is None:
-            continue
-        if not isinstance(df, pd.DataFrame):
-            raise ConfigError(f"The 'results.{name}' field of write_report must be a pandas DataFrame. Got {type(df).__name__} instead.")
-        missing = [c for c in cols if c not in df.columns]
-        if len(df) and missing:
-            raise DataFormatError(f"StudyResults.{name} lacks columns {missing}.", column=missing[0], expected=f"columns {cols}")
-    for variant, m in results.confusion.items():
-        if not isinstance(m, pd.DataFrame):
-            raise ConfigError(f"StudyResults.confusion[{variant!r}] must be a pandas DataFrame. Got {type(m).__name__} instead.")
-
-
-OVERALL_LABEL = "__overall__"
-
-
-def _at_level(df: pd.DataFrame, level: str) -> pd.DataFrame:
-    if "level" in df.columns and (df["level"] == level).any():
-        return df[df["level"] == level].drop(columns="level")
-    return df
-
-
-def _normalise(results: StudyResults) -> StudyResults:
-    """Accept the long output of ``evaluate.tidy_metrics`` too: keep rows of ``results.level`` only
-    and split its ``__overall__`` rows into ``metrics_overall`` when that frame is empty."""
-    pl, ov = results.metrics_per_label, results.metrics_overall
-    if not pl.empty:
-        pl = _at_level(pl, results.level).assign(label=lambda d: d["label"].astype(str))
-        if ov.empty and "accuracy" in pl.columns and (pl["label"] == OVERALL_LABEL).any():
-            ov = pl[pl["label"] == OVERALL_LABEL]
-        pl = pl[pl["label"] != OVERALL_LABEL]
-    if not ov.empty:
-        ov = _at_level(ov, results.level)
-        if "label" in ov.columns:
-            ov = ov[ov["label"].astype(str) == OVERALL_LABEL] if (ov["label"].astype(str) == OVERALL_LABEL).any() else ov
-    for frame_name in ("coverage", "cleaning", "cleaning_samples"):
-        df = getattr(results, frame_name)
-        if not df.empty and "label" in df.columns:
-            results = replace(results, **{frame_name: df.assign(label=df["label"].astype(str))})
-    return replace(results, metrics_per_label=pl.reset_index(drop=True), metrics_overall=ov.reset_index(drop=True), targets=[str(t) for t in results.targets])
 
 
 # --- secrets ------------------------------------------------------------------------------------
@@ -241,7 +137,7 @@ def gap_summary(results: StudyResults) -> pd.DataFrame:
     the larger seed std of the two and ``verdict`` is ``improved``, ``within_noise``, ``not_helped``,
     ``no_test_cases`` or ``not_evaluated``.
     """
-    results = _normalise(results)
+    results = normalise(results)
     main = _main_variant(results)
     f1 = stats(results.metrics_per_label, ["variant", "label"], "f1").set_index(["variant", "label"])
     title_of, support_of = titles(results), support(results)
@@ -353,7 +249,7 @@ def _summary_parts(results: StudyResults) -> tuple[list[str], list[str], list[st
 
 def summarise(results: StudyResults) -> str:
     """The plain-language summary as text (what the report prints first; the CLI prints it too)."""
-    results = _normalise(results)
+    results = normalise(results)
     intro, bullets, closing = _summary_parts(results)
     lines = [f"Gap-filling study: {results.title}", *intro, *[f"- {b}" for b in bullets], *closing]
     secrets = _env_secrets()
@@ -369,8 +265,8 @@ def write_report(results: StudyResults, out_dir: str | os.PathLike[str], *, base
     """
     import jinja2
 
-    _validate(results)
-    results = _normalise(results)
+    validate(results)
+    results = normalise(results)
     check_type("basename", basename, str, func="write_report")
     if not basename or re.search(r"[\\/]", basename) or basename.startswith("."):
         raise ConfigError(f"The 'basename' parameter of write_report must be a plain file name without folders. Got {basename!r} instead.")

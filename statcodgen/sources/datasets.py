@@ -39,12 +39,13 @@ from tqdm.auto import tqdm
 from .._validation import check_in, check_type
 from ..classification.hierarchy import Hierarchy, normalize_code
 from ..errors import DataFormatError, FetchError, UnknownCodeError
-from .notes import _read_table
+from ._tables import read_table as _read_table
 
 __all__ = [
     "RemoteFile", "REMOTE_FILES", "get_data_home", "get_mirror", "fetch_file", "download_file", "sha256_of",
     "fetch_naf2025_notes", "fetch_nace_rev2_notes", "fetch_nace_rev21_notes", "fetch_ons_index",
     "fetch_firm_activity_data", "load_labelled", "rejected_rows", "load_ons_index", "load_firm_activity_data",
+    "NOTES_FETCHERS", "fetch_notes", "PUBLIC_LABELLED", "load_public_labelled",
 ]
 
 _AIML4OS = "https://raw.githubusercontent.com/AIML4OS/WP10_tutorial_text_classification/aef51af36a82ecdf035730798e3efec9ae0281a2/chapters"
@@ -215,6 +216,15 @@ fetch_nace_rev21_notes = _fetcher("nace_rev21_notes", "NACE Rev. 2.1 structure a
 fetch_ons_index = _fetcher("ons_index", "ONS UK SIC 2007 alphabetical coding index (upstream xlsx, or the mirror's 70 % CSV extract).")
 fetch_firm_activity_data = _fetcher("firm_activity_data", "AIML4OS/INSEE tutorial real data (``text``, ``nace`` in NAF rév. 2, ~846k rows; no pinned checksum, the first download's is recorded).")
 
+#: The public notes files a study or the CLI can name (``[notes] fetch = "..."``, ``--fetch-notes``).
+NOTES_FETCHERS = {"nace_rev2": fetch_nace_rev2_notes, "nace_rev21": fetch_nace_rev21_notes, "naf2025": fetch_naf2025_notes}
+
+
+def fetch_notes(name: str, **options: Any) -> Path:
+    """Local path of the public notes file ``name`` (a key of :data:`NOTES_FETCHERS`); options as in :func:`fetch_file`."""
+    check_in("name", name, tuple(NOTES_FETCHERS), func="fetch_notes")
+    return NOTES_FETCHERS[name](**options)
+
 
 # ====================================================================== labelled data
 
@@ -372,3 +382,20 @@ def load_firm_activity_data(path: str | Path | None = None, *, data_home: str | 
     path = Path(path) if path is not None else fetch_firm_activity_data(data_home=data_home, mirror=mirror)
     return load_labelled(path, text_column="text", code_column="nace", hierarchy=Hierarchy.builtin("naf_rev2"),
                          errors=errors)
+
+
+#: The public labelled sets a study or the CLI can name (``[real] fetch = "..."``).
+PUBLIC_LABELLED = ("ons_index", "firm_activity")
+
+
+def load_public_labelled(name: str) -> pd.DataFrame:
+    """The public labelled set ``name`` (one of :data:`PUBLIC_LABELLED`) as DataFrame[text, code, ...].
+
+    ``"ons_index"``: :func:`load_ons_index`; ``"firm_activity"``: :func:`load_firm_activity_data`
+    with unusable rows dropped (they stay listed by :func:`rejected_rows`).
+    """
+    check_in("name", name, PUBLIC_LABELLED, func="load_public_labelled")
+    if name == "ons_index":
+        return load_ons_index()
+    return load_firm_activity_data(errors="drop")
+

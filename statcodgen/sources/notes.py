@@ -23,7 +23,6 @@ Item rules (documented choices, :func:`parse_items`):
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,9 @@ import pandas as pd
 
 from .._validation import check_in, check_type
 from ..classification.hierarchy import LEVELS, SYSTEMS, Hierarchy, code_level, normalize_code
-from ..errors import ConfigError, InputError, NotesFormatError, UnknownCodeError
+from ..errors import ConfigError, NotesFormatError, UnknownCodeError
+from ..text.languages import available_languages, conjunction_pattern, get_language, reference_pattern
+from ._tables import read_table
 
 __all__ = ["load_notes", "parse_items", "excluded_codes", "detect_layout", "LAYOUTS", "NOTES_COLUMNS"]
 
@@ -59,11 +60,7 @@ _EXAMPLE_RE = re.compile(
     re.I,
 )
 _ETC_RE = re.compile(r"[\s,]*(?:\betc\b\.?|\beccetera\b\.?|…|\.\.\.)\s*$", re.I)
-_CONJ_RE = re.compile(r"\s+(?:and|or|et|ou|y|o|e)\s+", re.I)
 _SENT_RE = re.compile(r"(?<=[.;!?])\s+(?=[A-ZÀ-ÖØ-Þ])")
-_REF_RE = re.compile(
-    r"\b(?:see|voir|v[ée]ase|cfr|cf|vedi|siehe|classified|class[ée]e?s?|clasificad[ao]s?|classificat[ei])\b", re.I
-)
 _CODE_TOKEN_RE = re.compile(r"(?<![\d.])(\d{2}(?:\.\d{1,2}(?:[A-Z](?![A-Za-z]))?(?:\.\d{1,2})?)?)(?![\d])")
 _SECTION_REF_RE = re.compile(r"\b(?:section|secci[óo]n|sezione)\s+([A-V])\b", re.I)
 
@@ -129,10 +126,10 @@ def _split_examples(item: str) -> list[str]:
     if not tail or re.search(r"\betc\b", tail, re.I) or "(" in tail:
         return [item]
     parts = [p.strip() for p in re.split(r",\s*", tail) if p.strip()]
-    last = _CONJ_RE.split(parts[-1], maxsplit=1) if parts else []
+    last = conjunction_pattern().split(parts[-1], maxsplit=1) if parts else []
     if len(last) == 2:
         parts[-1:] = [p.strip() for p in last]
-    parts = [re.sub(r"^(?:and|or|et|ou|y|o|e)\s+", "", p, flags=re.I) for p in parts]
+    parts = [conjunction_pattern(leading=True).sub("", p) for p in parts]
     if len(parts) < 2 or any(len(p.split()) > 6 for p in parts):
         return [item]
     return [head] + [f"{head}: {p}" for p in parts]
@@ -197,7 +194,7 @@ def excluded_codes(item: str) -> list[str]:
     """
     if not isinstance(item, str):
         return []
-    m = _REF_RE.search(item)
+    m = reference_pattern().search(item)
     if not m:
         return []
     tail = item[m.start():]
@@ -235,79 +232,6 @@ _LAYOUT_DEFAULTS = {
 _FIELDS = ("code", "parent", "section", "title", "includes", "also_includes", "excludes")
 NOTES_COLUMNS = ["code", "level", "parent", "section", "title", "includes", "also_includes", "excludes",
                  "includes_text", "also_includes_text", "excludes_text"]
-_EXCEL = (".xlsx", ".xlsm", ".xls")
-_TEXT = (".csv", ".tsv", ".txt")
-
-
-def _read_table(path: Path, *, sheet: str | int | None, encoding: str | None, error: type[InputError]) -> tuple[pd.DataFrame, str | None]:
-    """Read any supported table as strings (``""`` for empty cells); returns (frame, sheet name)."""
-    if not path.is_file():
-        raise error("file not found.", file=path, expected="an existing .xlsx, .csv or .parquet file")
-    if path.stat().st_size == 0:
-        raise error("the file is empty.", file=path, expected="a header row and one row per code")
-    suffix = path.suffix.lower()
-    sheet_name: str | None = None
-    if suffix in _EXCEL:
-        try:
-            book = pd.ExcelFile(path)
-        except Exception as exc:  # corrupt zip, not a workbook
-            raise error(f"cannot open the workbook ({exc}).", file=path, expected="a valid .xlsx file") from None
-        names = book.sheet_names
-        if sheet is None:
-            sheet_name = names[0]
-        elif isinstance(sheet, int):
-            if not 0 <= sheet < len(names):
-                raise error(f"there is no sheet number {sheet}.", file=path, sheet=str(sheet),
-                            expected=f"one of the sheets {names}")
-            sheet_name = names[sheet]
-        elif sheet not in names:
-            raise error("no such sheet.", file=path, sheet=sheet, expected=f"one of the sheets {names}")
-        else:
-            sheet_name = sheet
-        try:
-            df = pd.read_excel(book, sheet_name=sheet_name, dtype=str, keep_default_na=False, na_values=[])
-        except Exception as exc:  # damaged sheet XML, bad shared strings, ...
-            raise error(f"cannot read the sheet ({exc.__class__.__name__}: {exc}).", file=path, sheet=sheet_name,
-                        expected="a valid .xlsx sheet with a header row") from None
-    elif suffix in _TEXT:
-        data = path.read_bytes()
-        enc = encoding or "utf-8-sig"
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise error(f"the bytes at position {exc.start} are not valid {enc}.", file=path, row=line,
-                        expected="UTF-8 text; re-save the file as UTF-8 or pass encoding='latin-1' "
-                        "(or the file's encoding)") from None
-        except LookupError:
-            raise error(f"unknown encoding {enc!r}.", file=path, expected="a Python codec name") from None
-        first = text.split("\n", 1)[0]
-        sep = max([",", ";", "\t"], key=first.count) if suffix != ".tsv" else "\t"
-        try:
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[])
-        except pd.errors.EmptyDataError:
-            raise error("the file is empty.", file=path, expected="a header row and one row per code") from None
-        except pd.errors.ParserError as exc:
-            raise error(f"cannot parse the CSV ({exc}).", file=path, expected=f"a {sep!r}-separated table") from None
-    elif suffix == ".parquet":
-        try:
-            df = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise error(f"cannot read the parquet file ({exc.__class__.__name__}: {exc}).", file=path,
-                        expected="a valid .parquet file") from None
-        df = df.astype(object).where(df.notna(), "").astype(str)
-    else:
-        raise error(f"unsupported file type {suffix!r}.", file=path, expected="a .xlsx, .csv, .tsv or .parquet file")
-    df.columns = [str(c).strip() for c in df.columns]
-    df = df.fillna("")
-    blank = df.apply(lambda col: col.astype(str).str.strip().eq("")).all(axis=1)
-    df = df.loc[~blank]
-    if df.empty:
-        raise error("the file has no data rows.", file=path, sheet=sheet_name,
-                    expected="a header row and one row per code")
-    return df, sheet_name
-
-
 def detect_layout(columns: list[str]) -> str | None:
     """Name of the known layout whose columns are all present (``None`` when none matches)."""
     have = set(columns)
@@ -320,15 +244,12 @@ def detect_layout(columns: list[str]) -> str | None:
 
 
 def _guess_language(texts: list[str]) -> str | None:
+    """The pack whose ``detect_words`` occur most often in the first texts (``None``: none occurs)."""
     sample = " ".join(t for t in texts[:200] if t)[:20000].lower()
     if not sample:
         return None
-    scores = {
-        "fr": len(re.findall(r"\b(?:comprend|cette|les|des|voir)\b", sample)),
-        "en": len(re.findall(r"\b(?:includes|this|the|of|see)\b", sample)),
-        "es": len(re.findall(r"\b(?:comprende|esta|véase|las|los)\b", sample)),
-        "it": len(re.findall(r"\b(?:include|della|delle|cfr|questa|degli)\b", sample)),
-    }
+    scores = {code: len(re.findall(r"\b(?:" + "|".join(map(re.escape, get_language(code).detect_words)) + r")\b", sample))
+              for code in available_languages()}
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] else None
 
@@ -378,7 +299,7 @@ def load_notes(
     check_in("system", system, (None, *SYSTEMS), func=func)
     check_in("language", language, (None, "fr", "en", "es", "it", "de", "pt", "nl"), func=func)
     path = Path(path)
-    df, sheet_name = _read_table(path, sheet=sheet, encoding=encoding, error=NotesFormatError)
+    df, sheet_name = read_table(path, sheet=sheet, encoding=encoding, error=NotesFormatError)
     cols = list(df.columns)
     if columns is not None:
         check_type("columns", columns, dict, func=func)

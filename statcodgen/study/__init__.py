@@ -1,35 +1,15 @@
-"""The study: its validated configuration and the one composition of the stages that the CLI and notebooks call."""
+"""The study: its validated configuration, its stages as library calls, and the one composition of them.
+
+``load_config`` reads a TOML study file into a :class:`StudyConfig`; :func:`run_pipeline` runs every
+stage with checkpoints; :mod:`.stages` holds the calls the CLI and the notebooks share.
+"""
 
 from __future__ import annotations
 
-from .config import (
-    NotesSection,
-    RealSection,
-    TargetsSection,
-    GenerationSection,
-    PersonasSection,
-    CleaningSection,
-    TrainingSection,
-    StudyConfig,
-    load_config,
-)
-from .pipeline import (
-    PipelineResult,
-    run_pipeline,
-    load_study_inputs,
-)
+from . import config, pipeline, stages
 
-__all__ = [
-    "NotesSection",
-    "RealSection",
-    "TargetsSection",
-    "GenerationSection",
-    "PersonasSection",
-    "CleaningSection",
-    "TrainingSection",
-    "StudyConfig",
-    "load_config",
-    "PipelineResult",
-    "run_pipeline",
-    "load_study_inputs",
-]
+__all__ = [*config.__all__, *stages.__all__, *pipeline.__all__]
+
+from .config import *  # noqa: F403  (the names of config.__all__)
+from .pipeline import *  # noqa: F403
+from .stages import *  # noqa: F403

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigError
+from ..llm.config import LLMConfig
+from ..modelling.train import FastTextParams
 
 __all__ = [
     "NotesSection",
@@ -30,6 +32,16 @@ __all__ = [
 
 FETCHABLE_NOTES = ("nace_rev2", "nace_rev21", "naf2025")
 FETCHABLE_REAL = ("ons_index", "firm_activity")
+
+
+def _build(model: type[BaseModel], value: Any) -> Any:
+    """A table of the TOML file -> ``model`` (its own validation, with its ConfigError message)."""
+    if isinstance(value, dict):
+        try:
+            return model(**value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+    return value
 
 
 class _Strict(BaseModel):
@@ -129,7 +141,7 @@ class TrainingSection(_Strict):
     """fastText training and the experiment variants."""
 
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: FastTextParams = Field(default_factory=FastTextParams, description="fastText hyper-parameters (FastTextParams)")
     simulate_scarcity: dict[str, int] = Field(default_factory=dict)
     synthetic_weight: int = Field(1, ge=1)
     titles_variant: bool = True
@@ -143,6 +155,11 @@ class TrainingSection(_Strict):
             raise ValueError("give at least one seed")
         return v
 
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, v: Any) -> Any:
+        return _build(FastTextParams, v)
+
 
 class StudyConfig(_Strict):
     """A whole gap-filling study: notes, real data, targets, generator, cleaning, training, output."""
@@ -153,22 +170,20 @@ class StudyConfig(_Strict):
     real: RealSection
     targets: TargetsSection
     generation: GenerationSection = GenerationSection()
-    llm: dict[str, Any] | None = None
+    llm: LLMConfig | None = None
     personas: PersonasSection = PersonasSection()
     cleaning: CleaningSection = CleaningSection()
     training: TrainingSection = TrainingSection()
 
+    @field_validator("llm", mode="before")
+    @classmethod
+    def _llm(cls, v: Any) -> Any:
+        return _build(LLMConfig, v)  # validated now, not after the first stages have run
+
     @model_validator(mode="after")
     def _llm_needed(self) -> "StudyConfig":
-        if self.generation.backend == "openai" and not self.llm:
+        if self.generation.backend == "openai" and self.llm is None:
             raise ValueError("generation.backend = 'openai' needs an [llm] section (base_url, model, api_key_env)")
-        if self.llm:
-            from ..generation.llm import LLMConfig
-
-            try:  # validated now, not after the first stages have run
-                LLMConfig(**self.llm)
-            except ConfigError as exc:
-                raise ValueError(f"[llm]: {exc}") from None
         return self
 
     def fingerprint(self, *parts: str) -> str:
@@ -183,7 +198,7 @@ def _format_validation(exc: ValidationError, source: str) -> str:
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see configs/ons_study.toml for every key)"
         lines.append(f"  {loc}: {msg}")

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from .normalize import (
-    normalize_text,
-    normalize_series,
-    tokenize,
-)
+from . import languages, normalize
 
-__all__ = [
-    "normalize_text",
-    "normalize_series",
-    "tokenize",
-]
+__all__ = [*normalize.__all__, *languages.__all__]
+
+from .languages import *  # noqa: F403
+from .normalize import *  # noqa: F403

@@ -17,15 +17,47 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .._validation import check_type
+from .._validation import check_in, check_type
 
-__all__ = ["normalize_text", "normalize_series", "tokenize"]
+__all__ = ["normalize_text", "normalize_series", "tokenize", "strip_accents"]
 
 # Combining marks left by NFKD decomposition (accents, cedillas, tildes...).
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Anything that is neither a letter/digit/underscore nor whitespace becomes a space, so that
 # "bovins,lait" gives two words; the underscore goes too.
 _PUNCT = re.compile(r"[^\w\s]|_")
+# Ligatures and the typographic apostrophe, for ``strip_accents(..., ligatures=True)``.
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'"})
+_MARKS = ("all", "blocks")
+
+
+def strip_accents(text: str, *, ligatures: bool = False, marks: str = "all") -> str:
+    """Return ``text`` without its accents: NFKD decomposition, then the combining marks dropped.
+
+    ``marks="all"`` drops every character with a non-zero canonical combining class
+    (``unicodedata.combining``); ``marks="blocks"`` drops only the characters of the Unicode
+    combining-mark blocks (U+0300-036F, 1AB0-1AFF, 1DC0-1DFF, 20D0-20FF, FE20-FE2F), the rule of
+    :func:`normalize_text` (it keeps, e.g., the Japanese voicing marks). ``ligatures=True`` first
+    expands ``œ``/``Œ`` -> ``oe``, ``æ``/``Æ`` -> ``ae``, ``ß`` -> ``ss`` and makes ``’`` a straight
+    apostrophe (the fastText preprocessing rule). Case is kept.
+
+    >>> strip_accents("Œuvre d’Élevage", ligatures=True)
+    "oeuvre d'Elevage"
+    """
+    check_type("text", text, str, func="strip_accents")
+    check_type("ligatures", ligatures, bool, func="strip_accents")
+    check_in("marks", marks, _MARKS, func="strip_accents")
+    return _strip_accents(text, ligatures, marks == "blocks")
+
+
+def _strip_accents(text: str, ligatures: bool = False, blocks: bool = False) -> str:
+    """:func:`strip_accents` without argument checks (hot paths)."""
+    if ligatures:
+        text = text.translate(_LIGATURES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    if blocks:
+        return _COMBINING.sub("", decomposed)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _check_flags(func: str, **flags: object) -> None:
@@ -115,7 +147,7 @@ def _normalize_fast(text: str, lowercase: bool, strip_accents: bool, strip_punct
     if lowercase:
         text = text.lower()
     if strip_accents:
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+        text = _strip_accents(text, blocks=True)
     if strip_punct:
         text = _PUNCT.sub(" ", text)
     if collapse_space:

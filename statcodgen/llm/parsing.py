@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
+
+from ..text.normalize import strip_accents
 
 __all__ = ["ParseResult", "format_output"]
 
@@ -53,12 +54,8 @@ class ParseResult:
     json: bool = False
 
 
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def _norm_key(text: str) -> str:
-    return _SPACES.sub(" ", re.sub(r"[^\w\s]", " ", _strip_accents(text).lower())).strip()
+    return _SPACES.sub(" ", re.sub(r"[^\w\s]", " ", strip_accents(text).lower())).strip()
 
 
 def _json_items(raw: str) -> list[Any] | None:

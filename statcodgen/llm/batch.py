@@ -91,7 +91,7 @@ def import_batch(
 ) -> pd.DataFrame:
     """Record Batch API results (and errors) in ``journal``.
 
-    ``parser(content) -> ParseResult`` defaults to :func:`~statcodgen.generation.parsing.format_output`.
+    ``parser(content) -> ParseResult`` defaults to :func:`~statcodgen.llm.parsing.format_output`.
     Returns one row per result line: ``custom_id, file, line, outcome, reason`` with outcome
     ``done``, ``failed`` (kept in the journal with its reason), ``unknown_key`` (not in the journal,
     not recorded) or ``already_done`` (left untouched).

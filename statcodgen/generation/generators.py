@@ -1,0 +1,340 @@
+"""The generators behind :func:`statcodgen.generation.generate`, one protocol for all of them.
+
+In: the notes DataFrame (:func:`statcodgen.sources.load_notes`) and a plan (``target, code,
+n_samples``, :func:`statcodgen.generation.generation_plan`). Out: a
+:class:`~statcodgen.generation.results.GenerationResult` (lines in the generation output schema,
+rejected lines and requests, shortfall per code, JSON-able stats).
+
+- :class:`OfflineGenerator` -- lines from the notes alone (:mod:`statcodgen.generation.offline`);
+- :class:`LLMGenerator` -- an OpenAI-compatible endpoint, resumable through an SQLite journal:
+  every request has a deterministic key and its answer is journalled as it completes, so a
+  re-run after a crash sends only what is missing;
+- :class:`TitlesBaseline`, :class:`NaiveBullets` -- the comparison baselines
+  (:mod:`statcodgen.generation.baselines`).
+
+A generator is any object with a ``name`` (the ``generator`` column value) and a ``generate``
+method of the :class:`Generator` signature.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import pandas as pd
+
+from .._validation import check_in, check_int, check_type
+from ..errors import ConfigError
+from ..personas.persona import ASSIGN_STRATEGIES, assign_personas, personas_from_frame
+from .baselines import naive_bullets, titles_baseline
+from ..llm.batch import batch_paths, export_batch
+from ..llm.client import register_requests, run_requests
+from ..llm.journal import Journal
+from ..llm.config import LLMConfig, Request, dry_run as llm_dry_run, make_request
+from .offline import generate_offline
+from ..llm.parsing import ParseResult, format_output
+from .prompts import build_messages, examples_from_real, prompt_id_for
+from .results import OUTPUT_COLUMNS, REJECTED_COLUMNS, GenerationResult, shortfall_table
+
+__all__ = [
+    "Generator",
+    "OfflineGenerator",
+    "LLMGenerator",
+    "TitlesBaseline",
+    "NaiveBullets",
+    "GENERATORS",
+    "build_requests",
+    "lines_from_journal",
+]
+
+@runtime_checkable
+class Generator(Protocol):
+    """What :func:`statcodgen.generation.generate` runs: ``name`` is the value of the ``generator``
+    column of the lines; ``generate`` turns notes and a plan into a :class:`GenerationResult`
+    (``language`` is already resolved; ``personas``, ``hierarchy``, ``target_level`` may be unused)."""
+
+    name: str
+
+    def generate(self, notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: int, personas: Any,
+                 hierarchy: Any, target_level: str, progress: bool) -> GenerationResult: ...
+
+
+def _result(name: str, plan: pd.DataFrame, lines: pd.DataFrame, reason: str) -> GenerationResult:
+    lines = lines.reset_index(drop=True)
+    return GenerationResult(lines=lines, shortfall=shortfall_table(plan, lines, reason=reason),
+                            stats={"generator": name, "lines": len(lines)})
+
+
+class OfflineGenerator:
+    """Lines written from the notes alone, no LLM (:func:`statcodgen.generation.offline.generate_offline`);
+    styled by ``personas`` when given. Shortfall: codes whose notes give too few distinct lines."""
+
+    name = "offline"
+
+    def generate(self, notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: int = 0, personas: Any = None,
+                 hierarchy: Any = None, target_level: str = "section", progress: bool = True) -> GenerationResult:
+        lines = generate_offline(notes, plan, language=language, seed=seed, personas=personas, hierarchy=hierarchy,
+                                 target_level=target_level)
+        return _result(self.name, plan, lines, "the notes give too few distinct lines")
+
+
+class _Baseline:
+    """A baseline of :mod:`statcodgen.generation.baselines` run on the plan's codes; ``n_samples`` is
+    not used, so every code planned for more lines than the notes give is in the shortfall."""
+
+    name: ClassVar[str]
+    _lines: ClassVar[Callable[..., pd.DataFrame]]
+    _reason: ClassVar[str]
+
+    def generate(self, notes: pd.DataFrame, plan: pd.DataFrame, *, language: str = "", seed: int = 0, personas: Any = None,
+                 hierarchy: Any = None, target_level: str = "section", progress: bool = True) -> GenerationResult:
+        lines = type(self)._lines(notes, plan["code"].tolist(), seed=seed, hierarchy=hierarchy, target_level=target_level)
+        return _result(self.name, plan, lines, self._reason)
+
+
+class TitlesBaseline(_Baseline):
+    """One line per planned code, its title (:func:`statcodgen.generation.baselines.titles_baseline`)."""
+
+    name = "titles"
+    _lines = staticmethod(titles_baseline)
+    _reason = "one line per code title"
+
+
+class NaiveBullets(_Baseline):
+    """Each raw Includes / Also-includes item of each planned code as one line
+    (:func:`statcodgen.generation.baselines.naive_bullets`)."""
+
+    name = "naive_bullets"
+    _lines = staticmethod(naive_bullets)
+    _reason = "one line per Includes item"
+
+
+#: Generators :func:`statcodgen.generation.generate` builds from a name (``generator="offline"``).
+GENERATORS: dict[str, Callable[[], Generator]] = {"offline": OfflineGenerator, "titles": TitlesBaseline,
+                                                  "naive_bullets": NaiveBullets}
+
+
+class LLMGenerator:
+    """Lines from an OpenAI-compatible endpoint, one request per ``lines_per_request`` lines of a code.
+
+    ``llm``: an :class:`~statcodgen.llm.config.LLMConfig` (endpoints, model, sampling,
+    ``json_output``). ``journal_path``: the SQLite journal; re-running with the same path resumes
+    and never re-sends a completed request. ``persona_strategy``: how personas are given to
+    requests (``round_robin``, ``random``, ``stratified``, ``matched``). ``real``, ``n_examples``: labelled lines
+    shown as examples. ``template_dir``: prompt templates. ``dry_run=True``: nothing is sent;
+    ``stats["dry_run"]`` holds the request count and the token/cost estimate.
+    ``batch_export="requests.jsonl"``: the requests are journalled and the pending ones written as
+    OpenAI Batch API input instead of being sent (``stats["batch_export"]``: count and files); once
+    the results are imported (:func:`statcodgen.llm.batch.import_batch_results`), the same
+    run without ``batch_export`` returns the lines and sends only what is still missing.
+    """
+
+    name = "openai"
+
+    def __init__(self, llm: LLMConfig, *, journal_path: str | Path, lines_per_request: int = 20,
+                 persona_strategy: str = "round_robin", real: pd.DataFrame | None = None, n_examples: int = 3,
+                 template_dir: str | Path | None = None, dry_run: bool = False,
+                 batch_export: str | Path | None = None) -> None:
+        f = "LLMGenerator"
+        self.llm = check_type("llm", llm, LLMConfig, func=f)
+        self.journal_path = check_type("journal_path", journal_path, (str, Path), func=f)
+        self.lines_per_request = check_int("lines_per_request", lines_per_request, 1, 500, func=f)
+        self.persona_strategy = check_in("persona_strategy", persona_strategy, ASSIGN_STRATEGIES, func=f)
+        self.real = None if real is None else check_type("real", real, pd.DataFrame, func=f)
+        self.n_examples = check_int("n_examples", n_examples, 0, None, func=f)
+        self.template_dir = None if template_dir is None else check_type("template_dir", template_dir, (str, Path), func=f)
+        self.dry_run = check_type("dry_run", dry_run, bool, func=f)
+        self.batch_export = None if batch_export is None else check_type("batch_export", batch_export, (str, Path), func=f)
+
+    def generate(self, notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: int = 0, personas: Any = None,
+                 hierarchy: Any = None, target_level: str = "section", progress: bool = True) -> GenerationResult:
+        llm = self.llm
+        requests = build_requests(notes, plan, llm=llm, language=language, lines_per_request=self.lines_per_request,
+                                  seed=seed, personas=personas, persona_strategy=self.persona_strategy, real=self.real,
+                                  n_examples=self.n_examples, template_dir=self.template_dir, hierarchy=hierarchy)
+        empty = pd.DataFrame(columns=OUTPUT_COLUMNS)
+        if self.dry_run:
+            est = llm_dry_run(requests, config=llm)
+            estimate = {k: getattr(est, k) for k in ("requests", "cached", "to_send", "prompt_tokens", "completion_tokens",
+                                                     "cost", "method")}
+            return GenerationResult(lines=empty, stats={"generator": self.name, "dry_run": {**estimate, "summary": str(est)}})
+        journal = Journal(self.journal_path)
+        if self.batch_export is not None:
+            try:
+                pending = register_requests(requests, config=llm, journal=journal)
+                n = export_batch(journal, self.batch_export)
+            finally:
+                journal.close()
+            files = [str(f) for f in batch_paths(self.batch_export, n)] if n else []
+            return GenerationResult(lines=empty, stats={"generator": self.name, "requests": len(requests), "pending": pending,
+                                                        "batch_export": {"requests": n, "files": files}})
+        try:
+            run = run_requests(requests, config=llm, journal=journal, progress=progress, parser=_parser(True, llm.json_output))
+            lines, rejected = lines_from_journal(requests, journal, model=llm.model, temperature=llm.temperature, seed=seed,
+                                                 json_output=llm.json_output)
+        finally:
+            journal.close()
+        stats = run.to_dict()
+        stats.update({"generator": self.name, "model": llm.model, "requests": len(requests), "lines": len(lines)})
+        return GenerationResult(lines=lines, rejected=rejected, stats=stats,
+                                shortfall=shortfall_table(plan, lines, rejected, reason="the model returned fewer lines"))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _persona_records(personas: Any) -> list[Any]:
+    """Accept a DataFrame of personas or a list of Persona records; return Persona records."""
+    if personas is None:
+        return []
+    if isinstance(personas, pd.DataFrame):
+        return list(personas_from_frame(personas))
+    return list(personas)
+
+
+def build_requests(
+    notes: pd.DataFrame,
+    plan: pd.DataFrame,
+    *,
+    llm: LLMConfig,
+    language: str,
+    lines_per_request: int = 20,
+    seed: int = 0,
+    personas: Any = None,
+    persona_strategy: str = "round_robin",
+    real: pd.DataFrame | None = None,
+    n_examples: int = 3,
+    template_dir: str | Path | None = None,
+    hierarchy: Any = None,
+) -> list[Request]:
+    """Build one LLM request per chunk of ``lines_per_request`` lines of every planned code.
+
+    In: notes (one row per code), plan (``target, code, n_samples``), ``llm`` (an
+    ``llm.LLMConfig``: model, sampling parameters, ``json_output``). Out: a list of
+    ``llm.Request`` whose ``key`` is deterministic (model, messages, parameters, seed, sample
+    index) and whose ``metadata`` carries ``code``, ``label``, ``persona_id``, ``prompt_id``.
+    """
+    check_int("lines_per_request", lines_per_request, 1, 500, func="build_requests")
+    by_code = notes.drop_duplicates("code").set_index("code", drop=False)
+    missing = sorted(set(plan["code"]) - set(by_code.index))
+    if missing:
+        raise ConfigError(f"The 'plan' parameter of build_requests names codes that are not in the notes: {missing[:10]}.")
+    plist = _persona_records(personas)
+    n_requests_per_code = [math.ceil(int(n) / lines_per_request) for n in plan["n_samples"]]
+    total = sum(n_requests_per_code)
+    persona_ids: list[str | None] = [None] * total
+    if plist:
+        request_codes = [(str(row.code), str(by_code.loc[row.code].get("section", "") or ""))
+                         for row, n_req in zip(plan.itertuples(index=False), n_requests_per_code) for _ in range(n_req)]
+        persona_ids = list(assign_personas(total, plist, strategy=persona_strategy, seed=seed, codes=request_codes))
+    persona_by_id = {p.id: p for p in plist}
+    pid = prompt_id_for(language=language, template_dir=template_dir, json_output=llm.json_output)
+    requests = []
+    k = 0
+    for row, n_req in zip(plan.itertuples(index=False), n_requests_per_code):
+        note = by_code.loc[row.code]
+        examples: Any = ()
+        if real is not None and n_examples > 0:
+            examples = examples_from_real(real, row.code, hierarchy, k=n_examples, seed=seed)
+        remaining = int(row.n_samples)
+        for i in range(n_req):
+            n_lines = min(lines_per_request, remaining)
+            remaining -= n_lines
+            persona = persona_by_id.get(persona_ids[k]) if persona_ids[k] else None
+            messages = build_messages(
+                note,
+                language=language,
+                n_lines=n_lines,
+                examples=examples,
+                persona=persona,
+                json_output=llm.json_output,
+                template_dir=template_dir,
+                hierarchy=hierarchy,
+                request_index=i,
+            )
+            meta = {"code": row.code, "label": row.target, "persona_id": persona_ids[k] or "", "prompt_id": pid, "n_lines": n_lines}
+            requests.append(make_request(messages, config=llm, seed=seed, sample_index=i, metadata=meta))
+            k += 1
+    return requests
+
+
+def _parser(uppercase: bool, json_output: bool) -> Callable[[str, Request], ParseResult]:
+    """Parser given to the LLM run: strips echoes of the request's own user prompt too."""
+    def parse(content: str, request: Request) -> ParseResult:
+        prompt_lines = [line for m in request.messages if m["role"] == "user" for line in str(m["content"]).splitlines()]
+        return format_output(content, uppercase=uppercase, prompt_lines=prompt_lines, json_expected=json_output)
+
+    return parse
+
+
+def _iso(ts: Any) -> str:
+    try:
+        return datetime.fromtimestamp(float(ts), tz=timezone.utc).isoformat(timespec="seconds")
+    except (TypeError, ValueError):
+        return _now()
+
+
+def lines_from_journal(
+    requests: list[Request],
+    journal: Journal,
+    *,
+    model: str,
+    temperature: float | None,
+    seed: int,
+    json_output: bool = False,
+    uppercase: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turn the journal's answers for ``requests`` into (lines, rejected) DataFrames.
+
+    Lines parsed when the answer arrived are used as stored; answers imported without parsing
+    (e.g. from a Batch API results file) are parsed now. Requests that never succeeded appear in
+    ``rejected`` with reason ``request_<status>`` and the journal's error text; lines the parser
+    removed appear with the parser's reason.
+    """
+    records = journal.records()
+    by_key = records.drop_duplicates("key").set_index("key") if len(records) else pd.DataFrame()
+    parse = _parser(uppercase, json_output)
+    rows: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for req in requests:
+        meta = req.metadata
+        rec = by_key.loc[req.key] if req.key in by_key.index else None
+        if rec is None or rec["status"] != "done":
+            err = "" if rec is None else str(rec.get("error") or "")
+            status = "missing" if rec is None else str(rec["status"])
+            raw = "" if rec is None else str(rec.get("raw") or err)
+            rejected.append({"code": meta["code"], "request_key": req.key, "text": "", "reason": f"request_{status}", "raw": raw})
+            continue
+        lines, bad = rec.get("lines"), rec.get("rejected")
+        if not isinstance(lines, list):
+            parsed = parse(str(rec["raw"] or ""), req)
+            lines, bad = parsed.lines, parsed.rejected
+        created = _iso(rec.get("updated_at"))
+        for line in lines:
+            rows.append(
+                {
+                    "text": line,
+                    "code": meta["code"],
+                    "label": meta["label"],
+                    "generator": "openai",
+                    "model": model,
+                    "prompt_id": meta["prompt_id"],
+                    "persona_id": meta.get("persona_id") or "",
+                    "temperature": temperature,
+                    "seed": seed,
+                    "request_key": req.key,
+                    "created_at": created,
+                }
+            )
+        for line, reason in bad or []:
+            rejected.append({"code": meta["code"], "request_key": req.key, "text": line, "reason": reason, "raw": line})
+    return (
+        pd.DataFrame(rows, columns=OUTPUT_COLUMNS),
+        pd.DataFrame(rejected, columns=REJECTED_COLUMNS),
+    )
+
+

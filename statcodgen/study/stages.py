@@ -1,0 +1,311 @@
+"""The study's stages as library calls: what the pipeline, the CLI and the notebooks all compose.
+
+Each function takes a config section (or plain values) and returns a typed object or a DataFrame;
+nothing here prints. :func:`statcodgen.study.run_pipeline` chains them with checkpoints
+(:class:`Checkpoints`); the CLI calls the same functions one command at a time.
+
+- :func:`load_study_notes` / :func:`load_study_real` / :func:`load_inputs`: the notes, the two
+  hierarchies and the real rows with their ``label`` at the target level (:class:`StudyInputs`);
+- :func:`split_real_data`: the real train/test split and the simulated scarcity (:class:`RealSplit`);
+- :func:`study_targets` and :func:`study_plan`: which labels, and how many lines per code;
+- :func:`make_personas` and :func:`make_generator`: the generator a config asks for;
+- :func:`study_results`: what the report is made of.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import pandas as pd
+
+from .._io import frames_exist, read_frames, write_frames
+from ..classification.hierarchy import Hierarchy
+from ..gaps.targets import resolve_targets
+from ..text.languages import resolve_language
+from .config import NotesSection, RealSection, StudyConfig
+
+__all__ = [
+    "Checkpoints",
+    "StudyInputs",
+    "RealSplit",
+    "Plan",
+    "load_study_notes",
+    "load_study_real",
+    "load_inputs",
+    "split_real_data",
+    "study_targets",
+    "study_plan",
+    "make_personas",
+    "make_generator",
+    "study_results",
+]
+
+log = logging.getLogger("statcodgen")
+
+
+class _Saved(Protocol):
+    def save(self, directory: str | Path) -> None: ...
+
+
+R = TypeVar("R", bound=_Saved)
+
+
+class Checkpoints:
+    """Stage checkpoints in a study folder: a stage is skipped when its fingerprint matches.
+
+    ``stages.json`` maps a stage name to the fingerprint of the configuration it ran with. A stage
+    whose fingerprint matches and whose result :meth:`exists` in the folder is loaded instead of
+    recomputed; otherwise it is computed, saved (atomically) and loaded back, so a fresh run and a
+    resumed run hand the next stage the very same object.
+    """
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.out_dir / "stages.json"
+        self.done: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def run(self, name: str, fingerprint: str, kind: Any, compute: Callable[[], R], *, folder: str = "") -> R:
+        """Load stage ``name`` when up to date, else compute it and save it.
+
+        ``kind`` is the result's class (``exists``/``load`` classmethods, ``save`` method); the
+        result lives in ``out_dir/folder`` (the study folder itself when ``folder`` is empty).
+        """
+        where = self.out_dir / folder
+        if self.done.get(name) == fingerprint and kind.exists(where):
+            log.info("stage %s: up to date, loaded from %s", name, where)
+            return kind.load(where)
+        compute().save(where)
+        self.done[name] = fingerprint
+        tmp = self.path.with_name("stages.json.tmp")
+        tmp.write_text(json.dumps(self.done, indent=2))
+        tmp.replace(self.path)
+        return kind.load(where)
+
+
+@dataclass(frozen=True)
+class StudyInputs:
+    """What a study reads: the notes, their hierarchy, the real data's hierarchy, the real rows.
+
+    ``real`` has ``text, code, label`` (``label`` = code aggregated to the target level with
+    ``real_hierarchy``); ``language`` is the notes' language unless the config names one.
+    """
+
+    notes: pd.DataFrame
+    notes_hierarchy: Hierarchy
+    real_hierarchy: Hierarchy
+    real: pd.DataFrame
+    language: str
+
+
+@dataclass(frozen=True)
+class RealSplit:
+    """The real data of a study: ``train_full`` (before scarcity), ``train`` (after), ``test``."""
+
+    train_full: pd.DataFrame
+    train: pd.DataFrame
+    test: pd.DataFrame
+
+    _FILES = {"real_train_full": "train_full", "real_train": "train", "real_test": "test"}
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``real_train_full``, ``real_train`` and ``real_test`` parquet files to ``directory``."""
+        write_frames(directory, {f: getattr(self, a) for f, a in self._FILES.items()})
+
+    @classmethod
+    def exists(cls, directory: str | Path) -> bool:
+        """Whether ``directory`` holds a saved split."""
+        return frames_exist(directory, tuple(cls._FILES))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "RealSplit":
+        """Read a split written by :meth:`save`."""
+        f = read_frames(directory, tuple(cls._FILES))
+        return cls(**{a: f[name] for name, a in cls._FILES.items()})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan stage's result: the generation plan (:func:`statcodgen.generation.generation_plan`)."""
+
+    frame: pd.DataFrame
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``plan.parquet`` to ``directory``."""
+        write_frames(directory, {"plan": self.frame})
+
+    @staticmethod
+    def exists(directory: str | Path) -> bool:
+        """Whether ``directory`` holds a saved plan."""
+        return frames_exist(directory, ("plan",))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Plan":
+        """Read a plan written by :meth:`save`."""
+        return cls(read_frames(directory, ("plan",))["plan"])
+
+
+def load_study_notes(section: NotesSection) -> pd.DataFrame:
+    """The notes a ``[notes]`` section names: a public file (``fetch``) or a local ``path``."""
+    from ..sources.datasets import fetch_notes
+    from ..sources.notes import load_notes
+
+    path = fetch_notes(section.fetch) if section.fetch is not None else section.path
+    options = {key: getattr(section, key) for key in ("sheet", "columns", "system", "language") if getattr(section, key) is not None}
+    return load_notes(path, layout=section.layout, **options)
+
+
+def load_study_real(section: RealSection, hierarchy: Hierarchy) -> pd.DataFrame:
+    """The real labelled rows a ``[real]`` section names (``text, code, ...``), sampled to ``max_rows``."""
+    from ..sources.datasets import load_labelled, load_public_labelled, rejected_rows
+
+    if section.fetch is not None:
+        real = load_public_labelled(section.fetch)
+    else:
+        real = load_labelled(section.path, text_column=section.text_column, code_column=section.code_column, hierarchy=hierarchy)
+    n_rejected = len(rejected_rows(real))
+    if n_rejected:
+        log.warning("%d real rows were rejected (empty text or unknown code); see sources.rejected_rows()", n_rejected)
+    if section.max_rows is not None and len(real) > section.max_rows:
+        real = real.sample(n=section.max_rows, random_state=section.split_seed)
+    return real
+
+
+def load_inputs(cfg: StudyConfig) -> StudyInputs:
+    """Load the notes and the real data of a study, with ``label`` at ``cfg.targets.level``."""
+    notes = load_study_notes(cfg.notes)
+    notes_h = Hierarchy.from_notes(notes)
+    real_h = Hierarchy.builtin(cfg.real.system) if cfg.real.system else notes_h
+    real = load_study_real(cfg.real, real_h)
+    real = real_h.with_labels(real, cfg.targets.level)
+    real.attrs = {}  # the loader's metadata (source, rejected rows: logged above) is not part of the study's files
+    return StudyInputs(notes, notes_h, real_h, real, resolve_language(cfg.generation.language, notes))
+
+
+def split_real_data(real: pd.DataFrame, *, test_size: float = 0.2, seed: int = 0,
+                    scarcity: dict[str, int] | None = None) -> RealSplit:
+    """Stratified real train/test split (``label`` column), then keep only ``scarcity[label]`` training rows of the named labels.
+
+    The scarcity simulation makes a gap where the data has none, so that the gain can be measured
+    against the full data (``train_full``). The test part is never reduced.
+    """
+    from ..modelling.experiments import simulate_scarcity, split_real
+
+    train, test = split_real(real, test_size=test_size, seed=seed)
+    scarce = simulate_scarcity(train, scarcity, seed=seed) if scarcity else train
+    return RealSplit(train, scarce, test)
+
+
+def study_targets(cfg: StudyConfig, inputs: StudyInputs, train: pd.DataFrame) -> list[str]:
+    """The target labels of ``[targets]``, sorted (``under:N`` counted on the real training rows)."""
+    return sorted(resolve_targets(cfg.targets.labels, hierarchy=inputs.notes_hierarchy, level=cfg.targets.level,
+                                  real=train, real_hierarchy=inputs.real_hierarchy, func="[targets] labels"))
+
+
+def study_plan(cfg: StudyConfig, notes: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
+    """The generation plan of ``[targets]`` for the resolved ``targets``."""
+    from ..generation.plan import generation_plan
+
+    t = cfg.targets
+    return generation_plan(notes, targets=targets, n_per_target=t.n_per_target, level=t.level,
+                           min_per_code=t.min_per_code, weight=t.weight)
+
+
+def make_personas(*, path: str | Path | None = None, n: int = 2000, locale: str = "en_GB", seed: int = 0) -> pd.DataFrame:
+    """Personas from a file (``path``: Nemotron, Persona Hub, any table) or ``n`` sampled ones."""
+    from ..personas import load_personas, sample_personas
+
+    if path:
+        return load_personas(path)
+    return sample_personas(n, locale=locale, seed=seed)
+
+
+def make_generator(cfg: StudyConfig, *, out_dir: str | Path, real: pd.DataFrame | None = None) -> Any:
+    """The generator ``[generation]`` asks for: the offline generator, or the LLM engine of ``[llm]``.
+
+    The LLM engine journals its requests in ``out_dir/journal.sqlite`` (resumable) and takes its
+    few-shot examples from ``real`` (the real training rows).
+    """
+    from ..generation.generators import LLMGenerator, OfflineGenerator
+
+    g = cfg.generation
+    if g.backend == "offline":
+        return OfflineGenerator()
+    llm = cfg.llm.model_copy(update={"json_output": True}) if g.json_output and not cfg.llm.json_output else cfg.llm
+    return LLMGenerator(llm, journal_path=Path(out_dir) / "journal.sqlite", lines_per_request=g.lines_per_request,
+                        persona_strategy=cfg.personas.strategy, real=real, n_examples=g.n_examples,
+                        template_dir=g.template_dir)
+
+
+def study_results(cfg: StudyConfig, *, targets: list[str], inputs: StudyInputs, split: RealSplit, generated: Any,
+                  cleaned: Any, experiment: Any) -> Any:
+    """The :class:`~statcodgen.report.StudyResults` of a finished study (what the report shows)."""
+    from ..cleaning.diversity import diversity_table
+    from ..report.results import StudyResults
+
+    level = cfg.targets.level
+    lines, kept, dropped = generated.lines, cleaned.kept, cleaned.dropped
+    diversity = pd.DataFrame()
+    if len(lines):
+        parts = [diversity_table(lines, by="label").assign(stage="generated")]
+        if len(kept):
+            parts.append(diversity_table(kept, by="label").assign(stage="kept"))
+        diversity = pd.concat(parts, ignore_index=True)
+    return StudyResults(
+        title=cfg.title,
+        targets=targets,
+        level=level,
+        coverage=_coverage_before_after(inputs.notes_hierarchy, split.train, lines, kept, level),
+        metrics_per_label=experiment.metrics_per_label,
+        metrics_overall=experiment.metrics_overall,
+        confusion=experiment.confusion,
+        auto_coding=experiment.auto_coding,
+        diversity=diversity,
+        cleaning=_cleaning_counts(dropped),
+        cleaning_samples=_cleaning_samples(dropped),
+        learning_curve=_curve_for_report(experiment.learning_curve, targets),
+        settings=cfg.model_dump(mode="json"),
+        costs=_costs(generated.stats),
+        notes=[],
+    )
+
+
+def _coverage_before_after(h: Hierarchy, train: pd.DataFrame, generated: pd.DataFrame, clean: pd.DataFrame, level: str) -> pd.DataFrame:
+    labels = sorted(set(h.codes(level)) | set(train["label"]))
+    df = pd.DataFrame({"label": labels})
+    df["title"] = [h.title(label) if label in h else "" for label in labels]
+    df["n_real_train"] = df["label"].map(train["label"].value_counts()).fillna(0).astype(int)
+    df["n_synthetic_generated"] = df["label"].map(generated["label"].value_counts()).fillna(0).astype(int)
+    df["n_synthetic_kept"] = df["label"].map(clean["label"].value_counts()).fillna(0).astype(int)
+    return df
+
+
+def _cleaning_counts(dropped: pd.DataFrame) -> pd.DataFrame:
+    if dropped.empty:
+        return pd.DataFrame(columns=["reason", "label", "count"])
+    return dropped.groupby(["reason", "label"]).size().rename("count").reset_index()
+
+
+def _cleaning_samples(dropped: pd.DataFrame, k: int = 5) -> pd.DataFrame:
+    if dropped.empty:
+        return pd.DataFrame(columns=["reason", "label", "text", "detail"])
+    sample = dropped.sample(frac=1.0, random_state=0).groupby("reason", sort=True).head(k).sort_values("reason", kind="stable")
+    return sample[["reason", "label", "text", "detail"]].reset_index(drop=True)
+
+
+def _curve_for_report(lc: pd.DataFrame | None, targets: list[str]) -> pd.DataFrame | None:
+    if lc is None or lc.empty:
+        return None
+    lc = lc.copy()
+    lc["target_mean_f1"] = [sum(d.get(t, 0.0) for t in targets) / len(targets) for d in lc["f1_by_label"]]
+    return lc[["variant", "n_synthetic", "seed", "target_mean_f1", "accuracy"]]
+
+
+def _costs(stats: dict[str, Any]) -> dict[str, Any]:
+    keep = ("model", "requests", "sent", "cached", "prompt_tokens", "completion_tokens", "cost", "lines")
+    return {"backend": stats.get("generator", ""), **{k: stats[k] for k in keep if k in stats}}
