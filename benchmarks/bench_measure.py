@@ -42,7 +42,7 @@ from statcodgen.classification.hierarchy import section_of_division  # noqa: E40
 from statcodgen.text.normalize import normalize_text  # noqa: E402
 from statcodgen.generation.baselines import naive_bullets, titles_baseline  # noqa: E402
 from statcodgen.generation.offline import generate_offline  # noqa: E402
-from statcodgen.modelling.train import FastTextClassifier, FastTextParams  # noqa: E402
+from statcodgen.modelling import FastTextClassifier, FastTextParams  # noqa: E402
 
 TARGETS = ("B", "O", "T", "U")
 VARIANTS = ("real_only", "titles", "naive_bullets", "offline", "full_real")

@@ -77,7 +77,7 @@ def make_standin(n_rows: int, *, n_labels: int = 732, seed: int = 0) -> pd.DataF
 
 def _train_child(queue: Any, n_rows: int, params: dict[str, Any], seed: int) -> None:
     from statcodgen.modelling.preprocess import preprocess
-    from statcodgen.modelling.train import FastTextClassifier, FastTextParams
+    from statcodgen.modelling import FastTextClassifier, FastTextParams
 
     data = make_standin(n_rows + 20_000, seed=seed)
     train, test = data.iloc[:n_rows], data.iloc[n_rows:]
@@ -125,7 +125,7 @@ def ons_defaults(shared: Path, seeds: tuple[int, ...] = (0, 1)) -> pd.DataFrame:
     """Measure candidate settings on the ONS UK SIC index (real data; section labels; 80/20)."""
     from statcodgen.classification.hierarchy import Hierarchy
     from statcodgen.modelling.evaluation import evaluate
-    from statcodgen.modelling.train import FastTextClassifier, FastTextParams
+    from statcodgen.modelling import FastTextClassifier, FastTextParams
 
     h = Hierarchy.builtin("nace_rev2")
     df = pd.read_csv(shared / "ons_uksic2007_index_en" / "uksic2007_alphabetical_index_train70.csv", dtype=str)
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ons", type=Path, default=None, help="path of shared/data: run the ONS settings measurement")
     ap.add_argument("--ons-seeds", type=int, nargs="+", default=[0, 1])
     args = ap.parse_args(argv)
-    from statcodgen.modelling.train import FastTextParams
+    from statcodgen.modelling import FastTextParams
 
     if args.ons is not None:
         print(ons_defaults(args.ons, seeds=tuple(args.ons_seeds)).round(3).to_string())

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import ConfigError, StatcodgenError
+from .sources.datasets import NOTES_FETCHERS
 
 __all__ = ["main", "build_parser"]
 
@@ -56,7 +57,7 @@ def _notes_from_args(args: argparse.Namespace) -> pd.DataFrame:
 def _add_notes_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--notes", help="explanatory-notes file (xlsx/csv/parquet)")
-    g.add_argument("--fetch-notes", choices=["nace_rev2", "nace_rev21", "naf2025"], default="nace_rev2",
+    g.add_argument("--fetch-notes", choices=sorted(NOTES_FETCHERS), default="nace_rev2",
                    help="public notes file to fetch (default nace_rev2; see sources.NOTES_FETCHERS)")
     p.add_argument("--layout", default="auto", help="notes layout (default: recognised automatically)")
 
@@ -104,6 +105,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         personas = make_personas(path=args.persona_file, n=args.personas, locale=args.persona_locale, seed=args.seed)
     generator: Any = OfflineGenerator()
     journal = args.journal or str(Path(args.out).with_suffix(".journal.sqlite"))
+    if args.backend != "openai" and (args.dry_run or args.batch_export):
+        raise ConfigError("--dry-run and --batch-export estimate or export LLM requests: they need --backend openai "
+                          "(the offline generator sends nothing).")
     if args.backend == "openai":
         llm = LLMConfig(
             base_url=_endpoints(args.base_url, args.concurrency), model=args.model, api_key_env=args.api_key_env,
@@ -251,7 +255,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     sets = list(_synthetic_sets(args.synthetic, h, args.level).values())
     texts, labels, weights = training_set(real, pd.concat(sets) if sets else None, synthetic_weight=args.synthetic_weight)
     clf = FastTextClassifier(_params(args), language=args.language).fit(texts, labels, weights=weights)
-    folder = clf.save(args.out)
+    folder = (clf.quantize() if args.quantize else clf).save(args.out)
     print(f"fastText trained on {len(texts):,} rows ({len(set(labels))} {args.level} labels) -> {folder}")
     return 0
 
@@ -288,6 +292,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     if args.output_dir:
         cfg = cfg.model_copy(update={"output_dir": args.output_dir})
+    if args.dry_run:
+        from .study import training_plan
+
+        plan = training_plan(cfg)
+        _print(plan, max_rows=200)
+        total = plan["expected_s"].sum()
+        print(f"\n{len(plan)} trainings ({int((~plan['reused']).sum())} to run), expected {total / 60:.1f} min of training "
+              f"on this machine's kind (estimate from the data size; nothing was generated or trained)")
+        return 0
     res = run_pipeline(cfg)
     print()
     print(res.summary)
@@ -369,7 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--threshold", type=float, default=0.9)
     cl.add_argument("--shingle", choices=["word", "char"], default="word")
     cl.add_argument("--language")
-    cl.add_argument("--filters", nargs="*", default=["length", "echo", "garbage", "language"])
+    cl.add_argument("--filters", nargs="*", default=["length", "echo", "garbage", "language", "excluded"],
+                    help="filters to apply, in order (excluded needs --notes or --with-notes; it is skipped without them)")
     cl.add_argument("--notes", help="notes file, for the excluded-activity filter")
     cl.add_argument("--with-notes", action="store_true", help="fetch the default notes for the excluded-activity filter")
     cl.add_argument("--fetch-notes", choices=["nace_rev2", "nace_rev21", "naf2025"], default="nace_rev2")
@@ -419,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(tr)
     tr.add_argument("--real", help="labelled real data (csv/parquet/xlsx); default: the ONS UK SIC index")
     tr.add_argument("--out", required=True, help="model folder")
+    tr.add_argument("--quantize", action="store_true", help="save the model quantised (model.ftz, ~8x smaller, slightly less accurate)")
     tr.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("evaluate", help="evaluate a saved classifier on real labelled test data")
@@ -431,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a whole study from a TOML config (resumes after interruption)")
     r.add_argument("config")
     r.add_argument("--output-dir", help="override output_dir of the config")
+    r.add_argument("--dry-run", action="store_true", help="print the trainings the study will make and their expected time; run nothing")
     r.set_defaults(func=cmd_run)
 
     be = sub.add_parser("batch-export", help="export a journal's pending requests as an OpenAI Batch API JSONL")

@@ -25,7 +25,7 @@ MAX_LINES = 500
 
 
 def _module_name(path: Path) -> str:
-    """``statcodgen/generation/llm.py`` -> ``statcodgen.llm.config``; ``pkg/__init__.py`` -> ``pkg``."""
+    """``statcodgen/llm/config.py`` -> ``statcodgen.llm.config``; ``pkg/__init__.py`` -> ``pkg``."""
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -69,7 +69,7 @@ def test_every_public_module_is_in_architecture_md() -> None:
     missing = sorted(m.removeprefix("statcodgen.") for m in MODULES if _public(m) and not _spellings(m) & named)
     assert not missing, (
         f"ARCHITECTURE.md does not name these public modules/subpackages: {missing}. "
-        "Write each in backticks with its package path, e.g. `generation.llm` or `generation/llm.py`."
+        "Write each in backticks with its package path, e.g. `llm.config` or `llm/config.py`."
     )
 
 

@@ -20,7 +20,7 @@ from statcodgen.modelling.experiments import (
     split_real,
     training_set,
 )
-from statcodgen.modelling.train import FastTextParams
+from statcodgen.modelling import FastTextParams
 
 # Our own words: one small vocabulary per section.
 _VOCAB = {
@@ -189,6 +189,12 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     return calls
 
 
+def _prep(texts: pd.Series) -> list[str]:
+    from statcodgen.modelling import preprocess
+
+    return preprocess(list(texts), language="fr")
+
+
 @pytest.fixture(scope="module")
 def study() -> dict[str, pd.DataFrame]:
     """Real data with a gap (A kept at 2 training rows), a synthetic set that contains disguised copies
@@ -209,7 +215,8 @@ def test_run_experiments_is_leak_free_and_measured_on_real_test_rows(study: dict
     seeds = [0, 1]
     res = run_experiments(train, test, {"leaky": leaky}, seeds=seeds, params=FAST, language="fr",
                           full_real=study["train_full"], progress=False)
-    test_texts, y_true = test["text"].tolist(), test["label"].tolist()
+    # run_experiments preprocesses every text set once and hands fastText the preprocessed texts
+    test_texts, y_true = _prep(test["text"]), test["label"].tolist()
     test_norm = {_norm(t) for t in test_texts}
 
     # variants and seeds: every variant, the real_only baseline included, with the same seeds
@@ -230,10 +237,10 @@ def test_run_experiments_is_leak_free_and_measured_on_real_test_rows(study: dict
         by_variant[variant].append(call)
     assert {v: sorted(c["seed"] for c in calls) for v, calls in by_variant.items()} == {v: seeds for v in variants}
     for call in by_variant["real+leaky"]:
-        assert call["texts"][: len(train)] == train["text"].tolist()
-        assert "Z" in call["labels"] and not any(t.endswith(" !") for t in call["texts"])
+        assert call["texts"][: len(train)] == _prep(train["text"])
+        assert "Z" in call["labels"] and not set(call["texts"]) & set(_prep(study["leaky"]["text"].iloc[-study["n_copies"] - 3:-3]))
     for call in by_variant["real_only"]:
-        assert call["texts"] == train["text"].tolist() and "Z" not in call["labels"]
+        assert call["texts"] == _prep(train["text"]) and "Z" not in call["labels"]
 
     # what each model was evaluated on: the real test texts, nothing else
     for v, calls in by_variant.items():
@@ -267,7 +274,11 @@ def test_run_experiments_is_reproducible_and_learning_curve_is_leak_free(study: 
     curve = a.learning_curve.sort_values("fraction")
     half, full = curve["n_synthetic"].tolist()
     assert abs(half - n_syn_kept / 2) <= 1 and full == n_syn_kept  # counted after leak removal
-    test_norm = {_norm(t) for t in test["text"]}
+    test_prep = set(_prep(test["text"]))
     for call in spy:
-        assert not {_norm(t) for t in call["texts"]} & test_norm
-        assert [texts for texts, _ in call["predicted"]] == [test["text"].tolist()]
+        assert not set(call["texts"]) & test_prep
+        assert [texts for texts, _ in call["predicted"]] == [_prep(test["text"])]
+    # the curve's fraction 1 is the variant itself: reused, not trained again (3 fits per run, not 4)
+    assert len(spy) == 2 * 3
+    main = a.metrics_overall.set_index("variant").loc["real+leaky", "accuracy"]
+    assert float(curve.loc[curve["fraction"] == 1.0, "accuracy"].iloc[0]) == pytest.approx(float(main))

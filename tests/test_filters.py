@@ -225,7 +225,7 @@ def test_excluded_on_real_notes(shared_data, rel: str) -> None:  # type: ignore[
 
 @pytest.mark.slow
 def test_label_consistency_with_a_real_fasttext_classifier() -> None:
-    from statcodgen.modelling.train import FastTextClassifier, FastTextParams
+    from statcodgen.modelling import FastTextClassifier, FastTextParams
 
     bakery = ["vente de pain", "boulangerie de quartier", "pain et croissants", "viennoiseries et pain frais",
               "boulangerie patisserie", "depot de pain", "pain au levain", "baguettes et pain de campagne"]

@@ -266,6 +266,7 @@ def test_real_layouts(shared_data, folder: str, name: str, kwargs: dict, lang: s
     assert hits >= 0.95 * len(out)
 
 
+@pytest.mark.slow
 def test_reduced_measure_offline_beats_titles(shared_data) -> None:
     """One seed of benchmarks/bench_measure.py: offline lines must beat titles on mean F1 of B, O, T, U."""
     spec = importlib.util.spec_from_file_location("bench_measure", _bench_path())

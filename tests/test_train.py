@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, DataFormatError, InputError
-from statcodgen.modelling.train import FastTextClassifier, FastTextParams, check_no_llama
+from statcodgen.modelling import FastTextClassifier, FastTextParams, check_no_llama
 
 # Our own words: four activity families, labels with dots and spaces on purpose.
 _VOCAB = {
@@ -117,7 +117,7 @@ def test_save_load_round_trip(fitted: FastTextClassifier, tmp_path: Path) -> Non
     texts, _ = make_corpus(4, seed=5)
     folder = fitted.save(tmp_path / "model")
     loaded = FastTextClassifier.load(folder)
-    assert loaded.labels_ == fitted.labels_ and loaded.params == fitted.params
+    assert loaded.labels_ == fitted.labels_ and loaded.params == fitted.fitted_params_
     pd.testing.assert_frame_equal(loaded.predict(texts), fitted.predict(texts))
     with pytest.raises(DataFormatError, match="params.json"):
         FastTextClassifier.load(tmp_path / "nowhere")
@@ -152,7 +152,7 @@ def test_same_seed_single_thread_is_reproducible() -> None:
     [
         ({"dim": 0}, "The 'dim' parameter of FastTextParams must be an int >= 1 and <= 1000. Got 0 instead."),
         ({"lr": -0.1}, "The 'lr' parameter of FastTextParams must be a number in (0.0, 10.0]. Got -0.1 instead."),
-        ({"loss": "ns"}, "The 'loss' parameter of FastTextParams must be one of 'softmax', 'ova', 'hs'. Got 'ns' instead."),
+        ({"loss": "ns"}, "The 'loss' parameter of FastTextParams must be one of 'auto', 'softmax', 'ova', 'hs'. Got 'ns' instead."),
         ({"epoch": 2.5}, "The 'epoch' parameter of FastTextParams must be an int >= 1 and <= 1000. Got 2.5 instead."),
         ({"minn": 4, "maxn": 3}, "The 'maxn' parameter of FastTextParams must be 0"),
         ({"epochs": 3}, "Unknown parameter 'epochs' for FastTextParams"),

@@ -24,7 +24,7 @@ def _codes_of(real: pd.DataFrame | pd.Series | Iterable[str], func: str, code_co
     if isinstance(real, pd.DataFrame):
         if code_column not in real.columns:
             raise DataFormatError(f"the real data has no {code_column!r} column; columns are {list(real.columns)}.",
-                                  column=code_column, expected=f"a {code_column!r} column (see datasets.load_labelled)")
+                                  column=code_column, expected=f"a {code_column!r} column (see sources.datasets.load_labelled)")
         return real[code_column]
     if isinstance(real, pd.Series):
         return real

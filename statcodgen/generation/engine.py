@@ -62,7 +62,7 @@ def generate(
     personas strategy, examples, templates). ``language``: language of the lines (default: the
     notes' ``attrs["language"]``, else ``"en"``). ``personas``: a DataFrame or list of personas
     that style the lines (offline) or are described in the prompts (LLM). ``hierarchy`` and
-    ``target_level``: how a code's label is found when the plan has no ``target``.
+    ``target_level``: how a code's label is found when its plan row's ``target`` is empty.
     """
     gen = _generator(generator)
     check_type("notes", notes, pd.DataFrame, func=_F)

@@ -3,7 +3,7 @@
 Every Includes / Also-includes item and the title of a code are exploded into activity phrases
 (bullets, sub-bullets, "such as a, b, c" enumerations, coordinated actions and objects), each
 phrase is parsed into activity nouns and object noun phrases, and the pair is re-rendered with
-the forms declarations use in the language (``statcodgen.generation.offline_lexicon``): "X MINING",
+the forms declarations use in the language (the pack's :class:`~statcodgen.text.languages.Lexicon`): "X MINING",
 "MANUFACTURE OF X", "X (MANUFACTURE)", "X SHOP", short head-noun forms, singular/plural.
 Nothing is learned from labelled data.
 
@@ -83,7 +83,7 @@ def _plan_rows(plan: pd.DataFrame, func: str) -> list[tuple[str, str, int]]:
     for col in ("code", "n_samples"):
         if col not in plan.columns:
             raise ConfigError(f"The 'plan' parameter of {func} must have columns code, n_samples "
-                              f"(from coverage.generation_plan). Got columns {list(plan.columns)} instead.")
+                              f"(from generation.plan.generation_plan). Got columns {list(plan.columns)} instead.")
     rows = []
     for r in plan.itertuples(index=False):
         target = str(getattr(r, "target", "") or "")
@@ -181,7 +181,7 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
         row = rows_by_code.get(code)
         if row is None:
             raise InputError(f"plan code {code!r} is not in the notes table.",
-                             expected="plan codes taken from the same notes (coverage.generation_plan)")
+                             expected="plan codes taken from the same notes (generation.plan.generation_plan)")
         items = title_items(row.get("title", "")) + note_items(row, "includes") + note_items(row, "also_includes")
         prose = [p for col in ("includes_text", "also_includes_text")
                  for p in prose_items(row.get(col, ""), LEXICON[lang])]

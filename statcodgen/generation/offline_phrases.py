@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ..text.languages import Lexicon, available_languages, get_language, see_pattern
 
-__all__ = ["LEXICON", "Lexicon", "candidate_lines", "prose_items", "title_context", "title_items"]
+__all__ = ["LEXICON", "candidate_lines", "prose_items", "title_context", "title_items"]
 
 
 class _Lexicons(Mapping[str, Lexicon]):
@@ -278,7 +278,7 @@ def candidate_lines(items: Sequence[str], *, language: str, max_words: int = 8,
     ``context_items`` are activities found in prose (e.g. "cooking"), written alone and, when
     ``context`` (the holder named by the title) is given, as "{context} {item}" / "{item} ({context})".
     ``excluded`` (the code's Not-includes items): their phrases and bare objects are never written.
-    Lines are lowercase here; :func:`generate_offline` uppercases them.
+    Lines are lowercase here; :func:`~statcodgen.generation.offline.generate_offline` uppercases them.
     """
     lex = LEXICON[language]
     seen = _lines(items, lex, language, max_words, context_items, context)

@@ -1,7 +1,7 @@
 """Chat prompts built from one explanatory note (pure: note row in, messages out).
 
 Templates are Jinja2 files ``prompt_system.<lang>.j2`` and ``prompt_user.<lang>.j2`` in
-``statcodgen/templates``; a user folder (``template_dir``) is searched first, so a statistician can
+``statcodgen/generation/templates``; a user folder (``template_dir``) is searched first, so a statistician can
 override one file or add a language without touching the package. The variables a template
 receives are documented in :func:`render_context`.
 

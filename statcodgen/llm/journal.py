@@ -82,7 +82,7 @@ class Journal:
     """SQLite journal of requests at ``path`` (created if missing; ``":memory:"`` works too).
 
     Use as a context manager or call :meth:`close`. One connection, used from one thread
-    (the asyncio loop of :func:`statcodgen.llm.config.run_requests`).
+    (the asyncio loop of :func:`statcodgen.llm.client.run_requests`).
     """
 
     def __init__(self, path: str | Path) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from . import preprocess, train, evaluation, experiments, results
+from . import preprocess, params, train, evaluation, experiments, results
 
-__all__ = [*preprocess.__all__, *train.__all__, *evaluation.__all__, *experiments.__all__, *results.__all__]
+__all__ = [*preprocess.__all__, *params.__all__, *train.__all__, *evaluation.__all__, *experiments.__all__, *results.__all__]
 
 from .preprocess import *  # noqa: F403
+from .params import *  # noqa: F403
 from .train import *  # noqa: F403
 from .evaluation import *  # noqa: F403
 from .experiments import *  # noqa: F403

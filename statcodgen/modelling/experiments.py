@@ -9,6 +9,7 @@ text are removed before training, whatever the caller did before.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "drop_test_leaks",
     "fit_predict",
     "training_set",
+    "cap_per_label",
     "run_experiments",
     "target_summary",
 ]
@@ -108,20 +110,116 @@ def fit_predict(
     params: Any,
     language: str,
     seed: int,
+    preprocessed: bool = False,
 ) -> tuple[Any, pd.DataFrame]:
     """Fit a fastText classifier on the training lines and predict the top 3 labels of ``test_texts``.
 
     ``params``: a ``FastTextParams`` or a dict of its fields (``seed`` is replaced by ``seed``);
-    ``weights``: per training line, or None. Returns (fitted classifier, its ``predict(test_texts,
-    k=3)`` DataFrame).
+    ``weights``: per training line, or None; ``preprocessed``: both text lists are already
+    preprocessed for ``language``. Returns (fitted classifier, its ``predict(test_texts, k=3)`` DataFrame).
     """
-    from .train import FastTextClassifier, FastTextParams
+    from .params import FastTextParams
+    from .train import FastTextClassifier
 
     p = params if isinstance(params, FastTextParams) else FastTextParams(**(params or {}))
     p = p.model_copy(update={"seed": seed})
     clf = FastTextClassifier(p, language=language)
-    clf.fit(train_texts, train_labels, weights=weights)
-    return clf, clf.predict(test_texts, k=3)
+    clf.fit(train_texts, train_labels, weights=weights, preprocessed=preprocessed)
+    return clf, clf.predict(test_texts, k=3, preprocessed=preprocessed)
+
+
+def cap_per_label(df: pd.DataFrame, max_rows: int, *, seed: int = 0, label_col: str = "label") -> pd.DataFrame:
+    """At most ``max_rows`` rows per label: a seeded random sample of each larger label, the rest untouched.
+
+    The head labels do not need all their rows to measure a gap in the thin ones; the same cap and
+    seed give every variant of an experiment the same real rows. The original index order is kept.
+    """
+    check_int("max_rows", max_rows, 1, func="cap_per_label")
+    counts = df[label_col].value_counts()
+    big = counts[counts > max_rows].index
+    if not len(big):
+        return df
+    head = df[df[label_col].isin(big)]
+    kept = head.groupby(label_col, group_keys=False, sort=False).sample(n=max_rows, random_state=seed)
+    return pd.concat([df[~df[label_col].isin(big)], kept]).sort_index()
+
+
+class _Prepared:
+    """Each frame's texts preprocessed once (fastText's tokenisation) and reused by every job."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._done: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}  # id -> (the frame, its prepared twin)
+
+    def __call__(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
+        if df is None:
+            return None
+        hit = self._done.get(id(df))
+        if hit is None or hit[0] is not df:
+            from .preprocess import preprocess
+
+            hit = self._done[id(df)] = (df, df.assign(text=preprocess(df["text"].astype(str).tolist(), language=self.language)))
+        return hit[1]
+
+
+def _job_key(texts: list[str], labels: list[str], weights: list[int] | None, seed: int) -> str:
+    """Fingerprint of a training job: two jobs with the same key train the same model."""
+    h = hashlib.sha1()
+    for part in (texts, labels, [str(w) for w in weights] if weights else ["-"], [str(seed)]):
+        h.update("\x1f".join(part).encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def _job(spec: tuple[Any, ...], test_texts: list[str], params: Any, language: str, save_to: str | None) -> pd.DataFrame:
+    """One training in a worker process: its predictions (the model saved to ``save_to`` when asked)."""
+    variant, seed, frac, n_syn, texts, ys, weights, key = spec
+    clf, pred = fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed, preprocessed=True)
+    if save_to:
+        clf.save(save_to)
+    return pred
+
+
+def _train_all(todo: list[tuple[Any, ...]], wanted: set[str], test_texts: list[str], *, params: Any, language: str,
+               n_jobs: int, progress: bool) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Predictions of every distinct training job (and the fitted models of the ``wanted`` keys), one job after
+    another, or ``n_jobs`` at a time in spawned processes that share the machine's threads."""
+    from .params import FastTextParams
+    from .train import FastTextClassifier
+
+    predictions: dict[str, pd.DataFrame] = {}
+    fitted: dict[str, Any] = {}
+    bar = tqdm(total=len(todo), desc="train/evaluate", disable=not progress, unit="model")
+    if n_jobs == 1:
+        for spec in todo:
+            variant, seed, frac, _, texts, ys, weights, key = spec
+            bar.set_postfix_str(f"{variant} seed {seed}" + ("" if frac is None else f" curve {frac:g}"), refresh=False)
+            clf, predictions[key] = fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed,
+                                                preprocessed=True)
+            if key in wanted:  # a model is ~1 GB in memory: keep only the ones asked for
+                fitted[key] = clf
+            del clf
+            bar.update()
+        bar.close()
+        return predictions, fitted
+    import multiprocessing as mp
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    p = params if isinstance(params, FastTextParams) else FastTextParams(**(params or {}))
+    p = p.model_copy(update={"thread": max(1, p.thread // n_jobs)})
+    with tempfile.TemporaryDirectory(prefix="statcodgen-models-") as tmp, \
+            ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(_job, spec, test_texts, p, language, f"{tmp}/{spec[-1]}" if spec[-1] in wanted else None): spec[-1]
+                   for spec in todo}
+        for future in as_completed(futures):
+            key = futures[future]
+            predictions[key] = future.result()
+            if key in wanted:
+                fitted[key] = FastTextClassifier.load(f"{tmp}/{key}")
+            bar.update()
+    bar.close()
+    return predictions, fitted
 
 
 def run_experiments(
@@ -136,29 +234,43 @@ def run_experiments(
     full_real: pd.DataFrame | None = None,
     learning_curve: list[float] = (),  # type: ignore[assignment]
     curve_variant: str | None = None,
-    keep_models: bool = False,
+    keep_models: bool | list[str] = False,
+    max_rows_per_label: int | None = None,
+    n_jobs: int = 1,
     progress: bool = True,
 ) -> ExperimentResult:
     """Train and evaluate side by side: ``real_only`` and ``real+<name>`` for each synthetic set.
 
     ``full_real`` (optional) is the unreduced real train set, trained as the ``full_real`` ceiling.
-    ``learning_curve`` fractions train ``real+<curve_variant>`` on growing shares of that set.
-    Same split and seeds across variants. Every frame is tidy (``variant, seed, ...``).
+    ``learning_curve`` fractions train ``real+<curve_variant>`` on growing shares of that set
+    (a fraction of 1 is the variant itself). ``max_rows_per_label``: cap the real rows of every
+    label (``real_train`` and ``full_real``; :func:`cap_per_label`, seed 0) so that the head labels
+    of a large data set do not dominate the run time. Same split and seeds across variants; each
+    text set is preprocessed once, and a job whose training data and seed equal an earlier one's
+    reuses its predictions. ``keep_models``: True keeps the first seed's classifier of every variant
+    in ``models``, a list of variant names only those (a model takes about 1 GB of memory with the
+    default 2M buckets). ``n_jobs`` > 1 trains that many models at once in separate processes, each
+    with ``params.thread // n_jobs`` threads. Every frame is tidy (``variant, seed, ...``).
     """
     from .evaluation import OVERALL, automatic_coding_curve, evaluate, tidy_metrics
 
     check_int("synthetic_weight", synthetic_weight, 1, func="run_experiments")
+    check_int("n_jobs", n_jobs, 1, 64, func="run_experiments")
     for name, df in synthetic.items():
         if "text" not in df.columns or "label" not in df.columns:
             raise ConfigError(f"synthetic set {name!r} must have 'text' and 'label' columns. Got {list(df.columns)}.")
-    test_texts = real_test["text"].astype(str).tolist()
+    if max_rows_per_label is not None:
+        real_train = cap_per_label(real_train, max_rows_per_label)
+        full_real = None if full_real is None else cap_per_label(full_real, max_rows_per_label)
+    prepared = _Prepared(language)
+    test_texts = prepared(real_test)["text"].tolist()
     y_true = real_test["label"].astype(str).tolist()
     labels = sorted(set(real_train["label"].astype(str)) | set(y_true) | {l for d in synthetic.values() for l in d["label"].astype(str)})
 
     variants: list[tuple[str, pd.DataFrame, pd.DataFrame | None]] = [("real_only", real_train, None)]
     for name, syn in synthetic.items():
         syn, _ = drop_test_leaks(syn, real_test)
-        variants.append((f"real+{name}", real_train, syn))
+        variants.append((f"real+{name}", real_train, syn.reset_index(drop=True)))
     if full_real is not None:
         variants.append(("full_real", full_real, None))
     jobs: list[tuple[str, pd.DataFrame, pd.DataFrame | None, int, float | None]] = [
@@ -168,7 +280,7 @@ def run_experiments(
         name = curve_variant or next(iter(synthetic), None)
         if name is None:
             raise ConfigError("learning_curve needs at least one synthetic set.")
-        syn_full, _ = drop_test_leaks(synthetic[name], real_test)
+        syn_full = next(syn for v, _, syn in variants if v == f"real+{name}")
         for frac in learning_curve:
             for s in seeds:
                 jobs.append((f"real+{name}", real_train, syn_full, s, float(frac)))
@@ -176,12 +288,21 @@ def run_experiments(
     per_label, overall, curves, lc_rows = [], [], [], []
     confusion: dict[str, pd.DataFrame] = {}
     models: dict[str, Any] = {}
-    for variant, train, syn, seed, frac in tqdm(jobs, desc="train/evaluate", disable=not progress):
-        if syn is not None and len(syn) and frac is not None:
-            syn = syn.sample(frac=min(frac, 1.0), random_state=seed)
-        n_syn = 0 if syn is None else len(syn)
-        texts, ys, weights = training_set(train, syn, synthetic_weight=synthetic_weight)
-        clf, pred = fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed)
+    keep = {v for v, _, _ in variants} if keep_models is True else set(keep_models or ())
+    specs = []  # (variant, seed, frac, n_synthetic, texts, labels, weights, key)
+    for variant, train, syn, seed, frac in jobs:
+        syn_p = prepared(syn)
+        if syn_p is not None and len(syn_p) and frac is not None and frac < 1.0:
+            syn_p = syn_p.sample(frac=frac, random_state=seed)
+        texts, ys, weights = training_set(prepared(train), syn_p, synthetic_weight=synthetic_weight)
+        specs.append((variant, seed, frac, 0 if syn_p is None else len(syn_p), texts, ys, weights, _job_key(texts, ys, weights, seed)))
+    todo = list({spec[-1]: spec for spec in reversed(specs)}.values())[::-1]  # first job of each key, in order
+    wanted = {spec[-1] for spec in specs if spec[2] is None and spec[1] == seeds[0] and spec[0] in keep}
+    predictions, fitted = _train_all(todo, wanted, test_texts, params=params, language=language, n_jobs=n_jobs, progress=progress)
+    for variant, seed, frac, n_syn, _, _, _, key in specs:
+        pred = predictions[key]
+        if frac is None and seed == seeds[0] and variant in keep:
+            models[variant] = fitted[key]
         res = evaluate(y_true, pred, labels=labels)
         if frac is not None:
             lc_rows.append({"variant": variant, "fraction": frac, "n_synthetic": n_syn, "seed": seed, "res": res})
@@ -196,8 +317,6 @@ def run_experiments(
         curves.append(curve)
         if seed == seeds[0]:
             confusion[variant] = res.confusion
-            if keep_models:
-                models[variant] = clf
     auto = pd.concat(curves, ignore_index=True)
     auto = auto.groupby(["variant", "threshold"], as_index=False)[["coverage", "accuracy"]].mean()
     result = ExperimentResult(

@@ -27,36 +27,20 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, model_validator
 
-from .._validation import check_in, check_int, check_range, check_type
+from .._validation import check_in, check_int, check_type
 from ..errors import ConfigError, DataFormatError, InputError
-from .preprocess import LANGUAGES, preprocess
+from .params import FastTextParams
+from ..text.languages import available_languages
+from .preprocess import preprocess
 
-__all__ = ["FastTextParams", "FastTextClassifier", "check_no_llama"]
+__all__ = ["FastTextClassifier", "check_no_llama"]
 
-_FUNC = "FastTextParams"
-_LIMITS_INT: dict[str, tuple[int, int]] = {
-    "dim": (1, 1000),
-    "ws": (1, 50),
-    "epoch": (1, 1000),
-    "wordNgrams": (1, 6),
-    "minn": (0, 20),
-    "maxn": (0, 20),
-    "minCount": (1, 1_000_000),
-    "bucket": (0, 100_000_000),
-    "thread": (1, 256),
-    "seed": (0, 2**31 - 1),
-}
 _FASTTEXT_PROB_EPS = 1e-5  # fastText returns exp(log(p + 1e-5)); we subtract it back
-
-
-def _default_thread() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 @contextlib.contextmanager
@@ -78,93 +62,6 @@ def _zeroed_allocations():  # type: ignore[no-untyped-def]
     finally:
         if mallopt is not None:
             mallopt(m_perturb, 0)
-
-
-def _check_params(data: Any) -> Any:
-    """Validate a dict of FastTextParams fields with the library's message shape."""
-    if not isinstance(data, dict):
-        return data
-    allowed = list(FastTextParams.model_fields)
-    for key in data:
-        if key not in allowed:
-            raise ConfigError(
-                f"Unknown parameter {key!r} for {_FUNC}. Expected one of: {', '.join(allowed)}."
-            )
-    for key, (low, high) in _LIMITS_INT.items():
-        if key in data:
-            check_int(key, data[key], low, high, func=_FUNC)
-    if "lr" in data:
-        check_range("lr", data["lr"], 0.0, 10.0, func=_FUNC, low_open=True)
-    if "loss" in data:
-        check_in("loss", data["loss"], ("softmax", "ova", "hs"), func=_FUNC)
-    minn = data.get("minn", FastTextParams.model_fields["minn"].default)
-    maxn = data.get("maxn", FastTextParams.model_fields["maxn"].default)
-    if maxn != 0 and maxn < minn:
-        raise ConfigError(
-            f"The 'maxn' parameter of {_FUNC} must be 0 (no subwords) or >= minn ({minn}). Got {maxn!r} instead."
-        )
-    return data
-
-
-class FastTextParams(BaseModel):
-    """fastText supervised hyper-parameters (names as in fastText).
-
-    Defaults (dim 100, ws 5, lr 0.5, epoch 30, wordNgrams 2, minn 3, maxn 5, minCount 1,
-    softmax) were chosen by measurement on the ONS UK SIC 2007 index (real data, seeded 80/20
-    split, trained at NACE class level, scored at class and section level, mean of seeds 0 and 1;
-    ``python benchmarks/bench_train.py --ons ../shared/data``): they beat INSEE's production
-    settings (:meth:`insee`) on section accuracy (0.91 vs 0.89), section macro-F1 (0.70 vs 0.63)
-    and class accuracy (0.49 vs 0.42) while training 2-4x faster. ``minCount`` 1 vs 3 made no
-    measurable difference on the very short ONS entries (0.888 vs 0.891); 1 is kept so the rare
-    words of scarce classes (the ones synthetic data is for) stay in the vocabulary. ``loss="hs"``
-    trains ~5x faster but lost 4 points of section accuracy; epoch 20 lost 2.6 points. On an
-    850,000-row stand-in with 730 labels the defaults take ~26 min on 2 cores (measured at 3
-    epochs and extrapolated; ``benchmarks/bench_train.py``); INSEE's settings take ~2.5x longer.
-    :meth:`benchmark` is the issue's measurement protocol (same values), :meth:`insee` the
-    production reference. ``thread`` defaults to min(2, CPUs); use ``thread=1`` for bit-identical
-    reruns.
-
-    Bad values raise :class:`~statcodgen.errors.ConfigError`
-    ("The 'dim' parameter of FastTextParams must be an int >= 1 and <= 1000. Got 0 instead.").
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    dim: int = 100
-    ws: int = 5
-    lr: float = 0.5
-    epoch: int = 30
-    wordNgrams: int = 2
-    minn: int = 3
-    maxn: int = 5
-    minCount: int = 1
-    bucket: int = 2_000_000
-    loss: Literal["softmax", "ova", "hs"] = "softmax"
-    thread: int = _default_thread()
-    seed: int = 0
-
-    def __init__(self, **data: Any) -> None:
-        _check_params(data)
-        super().__init__(**data)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _validate(cls, data: Any) -> Any:
-        return _check_params(data)
-
-    @classmethod
-    def benchmark(cls, **overrides: Any) -> "FastTextParams":
-        """The issue's measurement protocol: epoch 30, lr 0.5, wordNgrams 2, minn 3, maxn 5, dim 100."""
-        base: dict[str, Any] = dict(epoch=30, lr=0.5, wordNgrams=2, minn=3, maxn=5, dim=100, minCount=1)
-        base.update(overrides)
-        return cls(**base)
-
-    @classmethod
-    def insee(cls, **overrides: Any) -> "FastTextParams":
-        """INSEE's production settings: dim 180, ws 5, lr 0.2, epoch 50, wordNgrams 3, minn 3, maxn 4, minCount 3."""
-        base: dict[str, Any] = dict(dim=180, ws=5, lr=0.2, epoch=50, wordNgrams=3, minn=3, maxn=4, minCount=3)
-        base.update(overrides)
-        return cls(**base)
 
 
 def check_no_llama() -> None:
@@ -210,7 +107,7 @@ class FastTextClassifier:
         elif isinstance(params, dict):
             params = FastTextParams(**params)
         check_type("params", params, FastTextParams, func=func)
-        check_in("language", language, LANGUAGES, func=func)
+        check_in("language", language, available_languages(), func=func)
         kwargs = dict(preprocess_kwargs or {})
         for key in kwargs:
             check_in("preprocess_kwargs key", key, ("stem", "remove_stopwords"), func=func)
@@ -221,6 +118,14 @@ class FastTextClassifier:
     # ------------------------------------------------------------------ helpers
     def _prep(self, texts: Sequence[str]) -> list[str]:
         return preprocess(texts, language=self.language, **self.preprocess_kwargs)
+
+    def preprocess_texts(self, texts: Sequence[str]) -> list[str]:
+        """``texts`` as this classifier feeds them to fastText (for ``preprocessed=True`` calls)."""
+        return self._prep(_as_str_list(texts, "texts", "FastTextClassifier.preprocess_texts"))
+
+    def _texts(self, texts: Sequence[str], preprocessed: bool, func: str) -> list[str]:
+        values = _as_str_list(texts, "texts", func)
+        return values if preprocessed else self._prep(values)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -245,11 +150,15 @@ class FastTextClassifier:
         return int(len(order))
 
     # ------------------------------------------------------------------ fit
-    def fit(self, texts: Sequence[str], labels: Sequence[Any], *, weights: Sequence[int] | None = None) -> "FastTextClassifier":
+    def fit(self, texts: Sequence[str], labels: Sequence[Any], *, weights: Sequence[int] | None = None,
+            preprocessed: bool = False) -> "FastTextClassifier":
         """Train on ``texts`` (raw) and ``labels`` (codes, any str; spaces and dots allowed).
 
         ``weights``: optional non-negative integer oversampling factor per row (e.g. 3 for
-        synthetic rows, 1 for real ones; 0 leaves the row out). Returns ``self``.
+        synthetic rows, 1 for real ones; 0 leaves the row out). ``preprocessed=True``: the texts
+        already went through :meth:`preprocess_texts` (experiments preprocess each set once).
+        ``epoch``/``loss`` ``"auto"`` are resolved for the training file's rows and the labels;
+        the values used are in ``fitted_params_``. Returns ``self``.
         """
         func = "FastTextClassifier.fit"
         check_no_llama()
@@ -279,10 +188,11 @@ class FastTextClassifier:
             if w.sum() == 0:
                 raise ConfigError(f"The 'weights' parameter of {func} must not be all 0.")
         codes, uniques = pd.factorize(pd.Series(labels_l, dtype=object), sort=True)
-        prepped = self._prep(texts_l)
+        prepped = texts_l if preprocessed else self._prep(texts_l)
         import fasttext
 
-        p = self.params
+        n_rows = len(texts_l) if w is None else int(w.sum())
+        p = self.fitted_params_ = self.params.resolve(n_rows, len(uniques))
         with tempfile.TemporaryDirectory(prefix="statcodgen-ft-") as tmp:
             path = Path(tmp) / "train.txt"
             self.n_train_rows_ = self.write_training_file(path, prepped, codes, w, p.seed)
@@ -342,17 +252,18 @@ class FastTextClassifier:
         order = np.argsort(-values, axis=1, kind="stable")[:, :kk]
         return order, np.take_along_axis(values, order, axis=1)
 
-    def predict(self, texts: Sequence[str], *, k: int = 3) -> pd.DataFrame:
+    def predict(self, texts: Sequence[str], *, k: int = 3, preprocessed: bool = False) -> pd.DataFrame:
         """Top-k prediction.
 
         Returns a DataFrame with one row per text (index 0..n-1) and columns
         ``label_1..label_k``, ``prob_1..prob_k`` (descending; label None / prob 0 beyond the
         number of labels), ``label`` and ``prob`` (top 1) and ``confidence`` = p1 − p2 in [0, 1].
+        ``preprocessed=True``: the texts come from :meth:`preprocess_texts`.
         """
         check_int("k", k, 1, None, func="FastTextClassifier.predict")
         self._check_fitted()
         check_no_llama()
-        prepped = self._prep(_as_str_list(texts, "texts", "FastTextClassifier.predict"))
+        prepped = self._texts(texts, preprocessed, "FastTextClassifier.predict")
         kk = min(max(k, 2), len(self.labels_))
         idx = np.full((len(prepped), kk), -1, dtype=np.int64)
         val = np.zeros((len(prepped), kk), dtype=np.float64)
@@ -398,15 +309,33 @@ class FastTextClassifier:
         return self._topk_frame(np.vstack(idx_parts), np.vstack(val_parts), [str(x) for x in names], k)
 
     # ------------------------------------------------------------------ persistence
+    def quantize(self, *, cutoff: int = 0, dsub: int = 2, qnorm: bool = True) -> "FastTextClassifier":
+        """Compress the fitted model in place (fastText product quantisation; saved as ``model.ftz``).
+
+        ``cutoff`` > 0 also keeps only that many words and n-grams (without retraining). The
+        size/accuracy trade-off is measured in ``benchmarks/bench_scale.py``. Returns ``self``.
+        """
+        self._check_fitted()
+        check_int("cutoff", cutoff, 0, None, func="FastTextClassifier.quantize")
+        check_int("dsub", dsub, 1, 64, func="FastTextClassifier.quantize")
+        check_no_llama()
+        self.model_.quantize(cutoff=cutoff, dsub=dsub, qnorm=qnorm, retrain=False)
+        self.quantized_ = True
+        return self
+
     def save(self, path: str | Path) -> Path:
-        """Save to folder ``path``: ``model.bin`` (fastText) + ``params.json`` (params, labels,
-        language, preprocessing). Returns the folder path."""
+        """Save to folder ``path``: ``model.bin`` (``model.ftz`` once quantised) + ``params.json``
+        (the parameters used, labels, language, preprocessing). Returns the folder path."""
         self._check_fitted()
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        self.model_.save_model(str(folder / "model.bin"))
+        quantized = getattr(self, "quantized_", False)
+        for stale in ("model.bin", "model.ftz"):
+            (folder / stale).unlink(missing_ok=True)
+        self.model_.save_model(str(folder / ("model.ftz" if quantized else "model.bin")))
         meta = {
-            "params": self.params.model_dump(),
+            "params": getattr(self, "fitted_params_", self.params).model_dump(),
+            "quantized": quantized,
             "labels": self.labels_,
             "language": self.language,
             "preprocess_kwargs": self.preprocess_kwargs,
@@ -419,7 +348,8 @@ class FastTextClassifier:
     def load(cls, path: str | Path) -> "FastTextClassifier":
         """Load a classifier saved with :meth:`save` (folder with model.bin and params.json)."""
         folder = Path(path)
-        meta_path, bin_path = folder / "params.json", folder / "model.bin"
+        meta_path = folder / "params.json"
+        bin_path = folder / "model.ftz" if (folder / "model.ftz").is_file() else folder / "model.bin"
         for p in (meta_path, bin_path):
             if not p.is_file():
                 raise DataFormatError("file not found.", file=p, expected="a folder written by FastTextClassifier.save")
@@ -436,5 +366,7 @@ class FastTextClassifier:
 
         clf.model_ = fasttext.load_model(str(bin_path))
         clf.labels_ = labels
+        clf.fitted_params_ = clf.params
+        clf.quantized_ = bool(meta.get("quantized", False))
         clf.n_train_rows_ = meta.get("n_train_rows")
         return clf

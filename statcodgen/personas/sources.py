@@ -6,7 +6,7 @@
 * Text-to-persona (Persona Hub, Chan et al. 2024): :func:`build_text_to_persona_requests` (pure)
   asks "who is likely to have written this declaration?" for sampled real rows;
   :func:`parse_persona_answers` (pure) reads the journal records back; :func:`text_to_persona`
-  runs both around :func:`statcodgen.llm.config.run_requests`. Persona-to-persona expansion follows the
+  runs both around :func:`statcodgen.llm.client.run_requests`. Persona-to-persona expansion follows the
   same pattern (:func:`build_persona_expansion_requests`).
 * :func:`dedup_personas`: exact + MinHash-LSH near-duplicate removal on the description.
 """
@@ -393,7 +393,7 @@ def text_to_persona(
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Persona Hub's text-to-persona over ``n`` sampled rows of ``real_df``, through
-    :func:`statcodgen.llm.config.run_requests` (``config``: an :class:`~statcodgen.llm.config.LLMConfig`; answers
+    :func:`statcodgen.llm.client.run_requests` (``config``: an :class:`~statcodgen.llm.config.LLMConfig`; answers
     cached in the SQLite journal at ``journal_path``, so a re-run sends only what is missing).
     With ``expand=True`` each persona found is expanded once more (persona-to-persona).
     Returns ``(personas, failed)`` as :func:`parse_persona_answers`."""

@@ -1,7 +1,7 @@
 """The study: its validated configuration, its stages as library calls, and the one composition of them.
 
 ``load_config`` reads a TOML study file into a :class:`StudyConfig`; :func:`run_pipeline` runs every
-stage with checkpoints; :mod:`.stages` holds the calls the CLI and the notebooks share.
+stage with checkpoints; :mod:`.stages` holds the config-driven calls the pipeline and the CLI share (notebooks call the same stage functions of each subpackage, or run_pipeline).
 """
 
 from __future__ import annotations

@@ -10,13 +10,14 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigError
 from ..llm.config import LLMConfig
-from ..modelling.train import FastTextParams
+from ..modelling.params import FastTextParams
+from ..sources.datasets import NOTES_FETCHERS, PUBLIC_LABELLED
 
 __all__ = [
     "NotesSection",
@@ -30,8 +31,6 @@ __all__ = [
     "load_config",
 ]
 
-FETCHABLE_NOTES = ("nace_rev2", "nace_rev21", "naf2025")
-FETCHABLE_REAL = ("ons_index", "firm_activity")
 
 
 def _build(model: type[BaseModel], value: Any) -> Any:
@@ -48,41 +47,44 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class NotesSection(_Strict):
+class _Source(_Strict):
+    """A public file to ``fetch`` (one of ``_fetchable``) or a local ``path``: exactly one of them."""
+
+    _fetchable: ClassVar[tuple[str, ...]] = ()
+    fetch: str | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "_Source":
+        names = ", ".join(self._fetchable)
+        if (self.fetch is None) == (self.path is None):
+            raise ValueError(f"give exactly one of 'fetch' (one of {names}) or 'path'")
+        if self.fetch is not None and self.fetch not in self._fetchable:
+            raise ValueError(f"'fetch' must be one of {names}. Got {self.fetch!r} instead")
+        return self
+
+
+class NotesSection(_Source):
     """Where the explanatory notes come from: ``fetch`` a known public file, or a local ``path``."""
 
-    fetch: Literal["nace_rev2", "nace_rev21", "naf2025"] | None = None
-    path: str | None = None
+    _fetchable: ClassVar[tuple[str, ...]] = tuple(NOTES_FETCHERS)
     layout: str = "auto"
     sheet: str | None = None
     columns: dict[str, str] | None = None
     system: str | None = None
     language: str | None = None
 
-    @model_validator(mode="after")
-    def _one_source(self) -> "NotesSection":
-        if (self.fetch is None) == (self.path is None):
-            raise ValueError("give exactly one of 'fetch' (one of %s) or 'path'" % ", ".join(FETCHABLE_NOTES))
-        return self
 
-
-class RealSection(_Strict):
+class RealSection(_Source):
     """Real labelled data: ``fetch`` a known public set or read ``path`` with named columns."""
 
-    fetch: Literal["ons_index", "firm_activity"] | None = None
-    path: str | None = None
+    _fetchable: ClassVar[tuple[str, ...]] = PUBLIC_LABELLED
     text_column: str = "text"
     code_column: str = "code"
     system: str | None = Field(None, description="classification of the real codes if it differs from the notes'")
     test_size: float = Field(0.2, gt=0, lt=1)
     split_seed: int = 0
     max_rows: int | None = Field(None, gt=0, description="use a random sample of this many rows (quick studies)")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> "RealSection":
-        if (self.fetch is None) == (self.path is None):
-            raise ValueError("give exactly one of 'fetch' (one of %s) or 'path'" % ", ".join(FETCHABLE_REAL))
-        return self
 
 
 class TargetsSection(_Strict):
@@ -147,6 +149,10 @@ class TrainingSection(_Strict):
     titles_variant: bool = True
     full_real_ceiling: bool = True
     learning_curve: list[float] = Field(default_factory=list, description="fractions of the synthetic set, e.g. [0.25, 0.5, 1]")
+    max_rows_per_label: int | None = Field(None, ge=1, description="cap the real training rows of each label (seeded); for large data")
+    n_jobs: int = Field(1, ge=1, le=64, description="trainings at once, in separate processes sharing the cores")
+    quantize: bool | Literal["auto"] = Field("auto", description="save the main model quantised (model.ftz, 8x smaller); "
+                                             "auto: from 100,000 rows and up to 100 labels, where it cost < 0.5 point (BENCHMARKS.md)")
 
     @field_validator("seeds")
     @classmethod
@@ -200,7 +206,7 @@ def _format_validation(exc: ValidationError, source: str) -> str:
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see configs/ons_study.toml for every key)"
+            msg = "unknown key (check the spelling; the keys are the fields of statcodgen.study.StudyConfig and its sections, see ARCHITECTURE.md)"
         lines.append(f"  {loc}: {msg}")
     return f"invalid study configuration in {source}:\n" + "\n".join(lines)
 

@@ -1,4 +1,4 @@
-"""The study's stages as library calls: what the pipeline, the CLI and the notebooks all compose.
+"""The study's stages as library calls driven by a StudyConfig: what the pipeline and the CLI compose.
 
 Each function takes a config section (or plain values) and returns a typed object or a DataFrame;
 nothing here prints. :func:`statcodgen.study.run_pipeline` chains them with checkpoints
@@ -43,6 +43,7 @@ __all__ = [
     "make_personas",
     "make_generator",
     "study_results",
+    "training_plan",
 ]
 
 log = logging.getLogger("statcodgen")
@@ -309,3 +310,44 @@ def _curve_for_report(lc: pd.DataFrame | None, targets: list[str]) -> pd.DataFra
 def _costs(stats: dict[str, Any]) -> dict[str, Any]:
     keep = ("model", "requests", "sent", "cached", "prompt_tokens", "completion_tokens", "cost", "lines")
     return {"backend": stats.get("generator", ""), **{k: stats[k] for k in keep if k in stats}}
+
+
+def training_plan(cfg: StudyConfig, inputs: StudyInputs | None = None) -> pd.DataFrame:
+    """The trainings a study will make, with their size and expected time: what ``statcodgen run --dry-run`` prints.
+
+    Loads the notes and the real data (or takes ``inputs``), splits, resolves the targets and the
+    plan, and counts for every training (variant x seed, then the learning curve) its rows (the
+    planned synthetic lines stand for the kept ones: an upper bound), its labels, the epoch and
+    loss ``"auto"`` resolve to, and :func:`statcodgen.modelling.estimate_fit_seconds`. Nothing is
+    generated or trained. Out: DataFrame[variant, seed, fraction, n_rows, n_labels, epoch, loss,
+    reused, expected_s]; a learning-curve point at fraction 1 is the variant itself (reused, 0 s).
+    """
+    from ..modelling.experiments import cap_per_label
+    from ..modelling.params import estimate_fit_seconds
+
+    inputs = inputs or load_inputs(cfg)
+    t = cfg.training
+    split = split_real_data(inputs.real, test_size=cfg.real.test_size, seed=cfg.real.split_seed, scarcity=t.simulate_scarcity)
+    targets = study_targets(cfg, inputs, split.train)
+    plan = study_plan(cfg, inputs.notes, targets)
+    train, full = split.train, split.train_full
+    if t.max_rows_per_label:
+        train, full = cap_per_label(train, t.max_rows_per_label), cap_per_label(full, t.max_rows_per_label)
+    n_labels = len(set(train["label"]) | set(split.test["label"]) | set(targets))
+    n_syn = int(plan["n_samples"].sum()) * t.synthetic_weight
+    variants = [("real_only", len(train))]
+    if t.titles_variant:
+        variants.append(("real+titles", len(train) + len(plan) * t.synthetic_weight))
+    variants.append((f"real+{cfg.generation.backend}", len(train) + n_syn))
+    if t.full_real_ceiling and t.simulate_scarcity:
+        variants.append(("full_real", len(full)))
+    rows = [(v, s, None, n) for v, n in variants for s in t.seeds]
+    rows += [(f"real+{cfg.generation.backend}", s, float(f), len(train) + int(n_syn * min(f, 1.0))) for f in t.learning_curve for s in t.seeds]
+    out = []
+    for variant, seed, frac, n in rows:
+        p = t.params.resolve(max(1, n), max(1, n_labels))
+        reused = frac is not None and frac >= 1.0
+        out.append({"variant": variant, "seed": seed, "fraction": frac, "n_rows": n, "n_labels": n_labels, "epoch": p.epoch,
+                    "loss": p.loss, "reused": reused, "expected_s": 0.0 if reused else round(estimate_fit_seconds(n, n_labels, p), 2)})
+    return pd.DataFrame(out)
+
