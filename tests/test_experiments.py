@@ -282,3 +282,26 @@ def test_run_experiments_is_reproducible_and_learning_curve_is_leak_free(study: 
     assert len(spy) == 2 * 3
     main = a.metrics_overall.set_index("variant").loc["real+leaky", "accuracy"]
     assert float(curve.loc[curve["fraction"] == 1.0, "accuracy"].iloc[0]) == pytest.approx(float(main))
+
+
+@pytest.mark.slow
+def test_experiment_result_saves_and_loads_itself(study: dict, tmp_path) -> None:
+    from statcodgen.modelling import ExperimentResult
+
+    res = run_experiments(study["train"], study["test"], {"leaky": study["leaky"]}, seeds=[0], params=FAST, language="fr",
+                          learning_curve=[0.5, 1.0], progress=False)
+    assert not ExperimentResult.exists(tmp_path)
+    res.save(tmp_path)
+    assert ExperimentResult.exists(tmp_path)
+    back = ExperimentResult.load(tmp_path)
+    pd.testing.assert_frame_equal(back.metrics_per_label, res.metrics_per_label)
+    pd.testing.assert_frame_equal(back.metrics_overall, res.metrics_overall)
+    pd.testing.assert_frame_equal(back.auto_coding, res.auto_coding)
+    assert set(back.confusion) == set(res.confusion)
+    for v, m in res.confusion.items():
+        got = back.confusion[v].reindex(index=m.index, columns=m.columns, fill_value=0)
+        assert (got.to_numpy() == m.to_numpy()).all(), v
+    cols = ["variant", "fraction", "n_synthetic", "seed", "accuracy"]
+    pd.testing.assert_frame_equal(back.learning_curve[cols], res.learning_curve[cols], check_dtype=False)
+    for a, b in zip(back.learning_curve["f1_by_label"], res.learning_curve["f1_by_label"]):
+        assert a == pytest.approx(b)
