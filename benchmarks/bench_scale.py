@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -115,7 +116,7 @@ def _earlier_rows() -> list[dict[str, Any]]:
     for line in text.splitlines():
         if line.startswith("Quantised ("):
             level = line.split("(")[1].split(",")[0]
-            nums = [float(x) for x in __import__("re").findall(r"[-+]?\d+\.\d+", line)]
+            nums = [float(x) for x in re.findall(r"[-+]?\d+\.\d+", line)]
             for r in rows:
                 if r["level"] == level and r["run"].startswith("new defaults"):
                     r.update(acc=nums[0], q_acc=nums[1], q_size_mb=nums[3], quantize_s=nums[4])
@@ -213,7 +214,6 @@ def _run_study(config: Path) -> tuple[float, float, str]:
 
 def part_study(n_rows: int, cap: int | None, compare_cap: int = 20_000) -> str:
     """The study end to end (``cap``: its ``max_rows_per_label``, None for none), then no cap vs ``compare_cap``."""
-    from statcodgen.generation.results import GenerationResult  # noqa: F401  (the package imports fine)
     from statcodgen.modelling import run_experiments, target_summary
     from statcodgen.study import RealSplit
 

@@ -134,7 +134,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from .cleaning import DedupOptions, clean, format_cleaning_report
+    from .cleaning import DedupOptions, clean, format_cleaning_report, storable
     from .generation import write_generated
 
     df = _read_table(args.input)
@@ -149,8 +149,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     )
     write_generated(res.kept, args.out)
     dropped_path = Path(args.out).with_name(Path(args.out).stem + ".dropped.parquet")
-    dropped = res.dropped.astype({c: str for c in ("duplicate_of", "detail", "reason") if c in res.dropped})
-    dropped.to_parquet(dropped_path, index=False)
+    write_generated(storable(res.dropped), dropped_path)
     print(format_cleaning_report(res.report))
     print(f"kept {len(res.kept):,} of {len(df):,} lines -> {args.out}; dropped lines with reasons -> {dropped_path}")
     return 0

@@ -25,7 +25,7 @@ from .dedup import DedupOptions, DedupResult, dedup as dedup_lines, remove_test_
 from .filters import DEFAULT_FILTERS, Filter, FilterResult, apply_filters
 from ..text.normalize import normalize_series
 
-__all__ = ["CleanResult", "clean", "cleaning_report", "format_cleaning_report"]
+__all__ = ["CleanResult", "clean", "storable", "cleaning_report", "format_cleaning_report"]
 
 _REPORT = ("summary", "by_reason", "by_label", "samples")
 
@@ -48,7 +48,7 @@ class CleanResult:
         """Write ``kept``, ``dropped``, ``flagged`` and ``report_<part>`` as parquet in ``directory``,
         atomically; the index is not kept, ``reason``/``detail``/``duplicate_of`` are written as text
         (``astype(str)``: a missing ``duplicate_of`` stays missing) and ``similarity`` as a float."""
-        frames = {"kept": self.kept, "dropped": _as_stored(self.dropped), "flagged": _as_stored(self.flagged)}
+        frames = {"kept": self.kept, "dropped": storable(self.dropped), "flagged": storable(self.flagged)}
         frames.update({f"report_{k}": self.report[k] for k in _REPORT if k in self.report})
         write_frames(directory, frames)
 
@@ -67,7 +67,9 @@ class CleanResult:
         return cls(frames["kept"], frames["dropped"], frames["flagged"], report)
 
 
-def _as_stored(df: pd.DataFrame) -> pd.DataFrame:
+def storable(df: pd.DataFrame) -> pd.DataFrame:
+    """Dropped or flagged lines as they are written to parquet: no index, ``reason``/``detail``/``duplicate_of``
+    as text, ``similarity`` as a float."""
     df = df.reset_index(drop=True)
     for col in ("duplicate_of", "detail", "reason"):
         if col in df:

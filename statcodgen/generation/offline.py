@@ -31,6 +31,8 @@ import pandas as pd
 
 from .._validation import check_in, check_int, check_type
 from ..errors import ConfigError, InputError
+from ..personas.persona import contexts_for_code, fitting
+from ..personas.style import TAIL_WORDS, apply_style, label_salience, persona_field, word_key, word_salience
 from ..text.languages import resolve_language
 from .offline_phrases import LEXICON, candidate_lines, prose_items, title_context, title_items
 from .results import OUTPUT_COLUMNS
@@ -240,10 +242,7 @@ def _compatible(persona_list: list[Any], code: str, section: Any) -> list[Any]:
     """The personas whose business context can declare ``code`` (household employers for T,
     public bodies for O...: :func:`statcodgen.personas.persona.contexts_for_code`); all of them when the
     personas carry no business context or none fits."""
-    from ..personas.persona import contexts_for_code, fitting
-    from ..personas.style import persona_field as _get
-
-    contexts = [str(_get(p, "business_context", "")) for p in persona_list]
+    contexts = [str(persona_field(p, "business_context", "")) for p in persona_list]
     return fitting(persona_list, contexts, contexts_for_code(code, "" if section is None else str(section)))
 
 
@@ -258,7 +257,6 @@ def _salience_for(rows_by_code: dict[str, Any]) -> Callable[[dict[str, Any]], Ma
     (:func:`statcodgen.personas.style.label_salience`), with the code's specific title words (and their
     singular/plural forms) raised by :data:`TITLE_BONUS`. Title words found in more than a tenth of
     the notes ("ACTIVITIES", "OTHER", "SERVICES"; with few notes, in more than two) get no bonus."""
-    from ..personas.style import TAIL_WORDS as _TAIL_WORDS, label_salience, word_key as _word_key, word_salience
 
     docs = [" ".join([str(r.get("title", ""))] + note_items(r, "includes") + note_items(r, "also_includes"))
             for r in rows_by_code.values()]
@@ -270,8 +268,8 @@ def _salience_for(rows_by_code: dict[str, Any]) -> Callable[[dict[str, Any]], Ma
         section_table = lift.get(str(row.get("section", "")), {})
         bonus: dict[str, float] = {}
         for word in str(row.get("title", "") or "").replace(",", " ").replace(";", " ").split():
-            key = _word_key(word)
-            if len(key) < 3 or key in _TAIL_WORDS or idf.get(key, math.inf) < too_common:
+            key = word_key(word)
+            if len(key) < 3 or key in TAIL_WORDS or idf.get(key, math.inf) < too_common:
                 continue
             forms = {key, key[:-1], key[:-2] if key.endswith("ES") else key} if key.endswith("S") else {key, key + "S"}
             for form in forms:
@@ -283,9 +281,8 @@ def _salience_for(rows_by_code: dict[str, Any]) -> Callable[[dict[str, Any]], Ma
 
 def _styled(line: str, persona: Any, language: str, rng: random.Random,
             salience: Mapping[str, float] | None = None) -> tuple[str, str]:
-    from ..personas.style import apply_style, persona_field as _get  # the personas stage; imported only when personas are used
 
-    pid = _get(persona, "persona_id", None)
+    pid = persona_field(persona, "persona_id", None)
     if pid is None:
         pid = getattr(persona, "id", "")
     styled = apply_style(line, persona, language=language, rng=rng, salience=salience)

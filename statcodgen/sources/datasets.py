@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 from .._validation import check_in, check_type
 from ..classification.hierarchy import Hierarchy, normalize_code
 from ..errors import DataFormatError, FetchError, UnknownCodeError
-from ._tables import read_table as _read_table
+from ._tables import read_table
 
 __all__ = [
     "RemoteFile", "REMOTE_FILES", "get_data_home", "get_mirror", "fetch_file", "download_file", "sha256_of",
@@ -238,7 +238,7 @@ def _read_any(source: str | Path | pd.DataFrame, *, sheet: str | int | None, enc
             return pd.read_parquet(path), path, 1
         except Exception as exc:  # pyarrow raises several types
             raise DataFormatError(f"cannot read the parquet file ({exc}).", file=path) from None
-    df, _ = _read_table(path, sheet=sheet, encoding=encoding, error=DataFormatError)
+    df, _ = read_table(path, sheet=sheet, encoding=encoding, error=DataFormatError)
     return df, path, 2
 
 
@@ -360,7 +360,7 @@ def load_ons_index(path: str | Path | None = None, *, data_home: str | Path | No
         offset = header_row + 2
         system = "uksic2007"
     else:
-        table, _ = _read_table(path, sheet=None, encoding=None, error=DataFormatError)
+        table, _ = read_table(path, sheet=None, encoding=None, error=DataFormatError)
         need = {"activity", "uksic2007"}
         if not need <= set(table.columns):
             raise DataFormatError(f"columns {sorted(need - set(table.columns))} are missing.", file=path,

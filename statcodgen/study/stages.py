@@ -14,7 +14,6 @@ nothing here prints. :func:`statcodgen.study.run_pipeline` chains them with chec
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,9 +22,18 @@ from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 
-from .._io import frames_exist, read_frames, write_frames
+from .._io import frames_exist, read_frames, read_json, write_frames, write_json
 from ..classification.hierarchy import Hierarchy
+from ..cleaning.diversity import diversity_table
 from ..gaps.targets import resolve_targets
+from ..generation.generators import LLMGenerator, OfflineGenerator
+from ..generation.plan import generation_plan
+from ..modelling.experiments import cap_per_label, simulate_scarcity, split_real
+from ..modelling.params import estimate_fit_seconds
+from ..personas import load_personas, sample_personas
+from ..report.results import StudyResults
+from ..sources.datasets import fetch_notes, load_labelled, load_public_labelled, rejected_rows
+from ..sources.notes import load_notes
 from ..text.languages import resolve_language
 from .config import NotesSection, RealSection, StudyConfig
 
@@ -69,7 +77,7 @@ class Checkpoints:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.out_dir / "stages.json"
-        self.done: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.done: dict[str, str] = read_json(self.path) if self.path.exists() else {}
 
     def run(self, name: str, fingerprint: str, kind: Any, compute: Callable[[], R], *, folder: str = "") -> R:
         """Load stage ``name`` when up to date, else compute it and save it.
@@ -83,9 +91,7 @@ class Checkpoints:
             return kind.load(where)
         compute().save(where)
         self.done[name] = fingerprint
-        tmp = self.path.with_name("stages.json.tmp")
-        tmp.write_text(json.dumps(self.done, indent=2))
-        tmp.replace(self.path)
+        write_json(self.done, self.path)
         return kind.load(where)
 
 
@@ -153,9 +159,6 @@ class Plan:
 
 def load_study_notes(section: NotesSection) -> pd.DataFrame:
     """The notes a ``[notes]`` section names: a public file (``fetch``) or a local ``path``."""
-    from ..sources.datasets import fetch_notes
-    from ..sources.notes import load_notes
-
     path = fetch_notes(section.fetch) if section.fetch is not None else section.path
     options = {key: getattr(section, key) for key in ("sheet", "columns", "system", "language") if getattr(section, key) is not None}
     return load_notes(path, layout=section.layout, **options)
@@ -163,8 +166,6 @@ def load_study_notes(section: NotesSection) -> pd.DataFrame:
 
 def load_study_real(section: RealSection, hierarchy: Hierarchy) -> pd.DataFrame:
     """The real labelled rows a ``[real]`` section names (``text, code, ...``), sampled to ``max_rows``."""
-    from ..sources.datasets import load_labelled, load_public_labelled, rejected_rows
-
     if section.fetch is not None:
         real = load_public_labelled(section.fetch)
     else:
@@ -195,8 +196,6 @@ def split_real_data(real: pd.DataFrame, *, test_size: float = 0.2, seed: int = 0
     The scarcity simulation makes a gap where the data has none, so that the gain can be measured
     against the full data (``train_full``). The test part is never reduced.
     """
-    from ..modelling.experiments import simulate_scarcity, split_real
-
     train, test = split_real(real, test_size=test_size, seed=seed)
     scarce = simulate_scarcity(train, scarcity, seed=seed) if scarcity else train
     return RealSplit(train, scarce, test)
@@ -210,8 +209,6 @@ def study_targets(cfg: StudyConfig, inputs: StudyInputs, train: pd.DataFrame) ->
 
 def study_plan(cfg: StudyConfig, notes: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
     """The generation plan of ``[targets]`` for the resolved ``targets``."""
-    from ..generation.plan import generation_plan
-
     t = cfg.targets
     return generation_plan(notes, targets=targets, n_per_target=t.n_per_target, level=t.level,
                            min_per_code=t.min_per_code, weight=t.weight)
@@ -219,8 +216,6 @@ def study_plan(cfg: StudyConfig, notes: pd.DataFrame, targets: list[str]) -> pd.
 
 def make_personas(*, path: str | Path | None = None, n: int = 2000, locale: str = "en_GB", seed: int = 0) -> pd.DataFrame:
     """Personas from a file (``path``: Nemotron, Persona Hub, any table) or ``n`` sampled ones."""
-    from ..personas import load_personas, sample_personas
-
     if path:
         return load_personas(path)
     return sample_personas(n, locale=locale, seed=seed)
@@ -232,8 +227,6 @@ def make_generator(cfg: StudyConfig, *, out_dir: str | Path, real: pd.DataFrame 
     The LLM engine journals its requests in ``out_dir/journal.sqlite`` (resumable) and takes its
     few-shot examples from ``real`` (the real training rows).
     """
-    from ..generation.generators import LLMGenerator, OfflineGenerator
-
     g = cfg.generation
     if g.backend == "offline":
         return OfflineGenerator()
@@ -246,9 +239,6 @@ def make_generator(cfg: StudyConfig, *, out_dir: str | Path, real: pd.DataFrame 
 def study_results(cfg: StudyConfig, *, targets: list[str], inputs: StudyInputs, split: RealSplit, generated: Any,
                   cleaned: Any, experiment: Any) -> Any:
     """The :class:`~statcodgen.report.StudyResults` of a finished study (what the report shows)."""
-    from ..cleaning.diversity import diversity_table
-    from ..report.results import StudyResults
-
     level = cfg.targets.level
     lines, kept, dropped = generated.lines, cleaned.kept, cleaned.dropped
     diversity = pd.DataFrame()
@@ -322,9 +312,6 @@ def training_plan(cfg: StudyConfig, inputs: StudyInputs | None = None) -> pd.Dat
     generated or trained. Out: DataFrame[variant, seed, fraction, n_rows, n_labels, epoch, loss,
     reused, expected_s]; a learning-curve point at fraction 1 is the variant itself (reused, 0 s).
     """
-    from ..modelling.experiments import cap_per_label
-    from ..modelling.params import estimate_fit_seconds
-
     inputs = inputs or load_inputs(cfg)
     t = cfg.training
     split = split_real_data(inputs.real, test_size=cfg.real.test_size, seed=cfg.real.split_seed, scarcity=t.simulate_scarcity)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..._validation import check_type
 from ...errors import ConfigError
-from ..normalize import _strip_accents
+from ..normalize import strip_accents
 
 __all__ = [
     "LanguagePack",
@@ -66,7 +66,7 @@ def word_set(text: str) -> frozenset[str]:
     words: set[str] = set()
     for line in text.splitlines():
         if not line.lstrip().startswith("#"):
-            words.update(_strip_accents(w.lower(), ligatures=True) for w in line.split())
+            words.update(strip_accents(w.lower(), ligatures=True) for w in line.split())
     return frozenset(words)
 
 
