@@ -7,12 +7,13 @@ subpackage of its pipeline stage, which holds the rest of that stage's public na
 stage              calls
 =================  =====================================================================================
 notes, data        ``load_notes``, ``fetch_notes``, ``load_labelled``, ``load_public_labelled``, ``Hierarchy``
-gaps               ``coverage_table``, ``find_gaps``, ``resolve_targets``
+gaps               ``coverage_table``, ``find_gaps``, ``resolve_targets``, ``target_reasons``, ``cross_validated_f1``
 generation         ``generation_plan``, ``generate``, ``OfflineGenerator``, ``LLMGenerator``, ``LLMConfig``
 personas           ``sample_personas``, ``load_personas``
 cleaning           ``clean``, ``diversity_table``
+verification       ``verify``, ``VerifyOptions``
 modelling          ``split_real``, ``simulate_scarcity``, ``run_experiments``, ``target_summary``,
-                   ``FastTextClassifier``, ``FastTextParams``, ``evaluate``
+                   ``FastTextClassifier``, ``FastTextParams``, ``evaluate``, ``choose_synthetic_use``, ``attraction_rate``
 study, report      ``load_config``, ``run_pipeline``, ``write_report``
 errors             ``StatcodgenError``, ``ConfigError``, ``DataFormatError``, ``FetchError``
 =================  =====================================================================================
@@ -31,12 +32,15 @@ _WHERE = {
     "load_notes": "sources", "fetch_notes": "sources", "load_labelled": "sources", "load_public_labelled": "sources",
     "Hierarchy": "classification",
     "coverage_table": "gaps", "find_gaps": "gaps", "resolve_targets": "gaps",
+    "target_reasons": "gaps", "cross_validated_f1": "gaps",
     "generation_plan": "generation", "generate": "generation", "OfflineGenerator": "generation",
     "LLMGenerator": "generation", "LLMConfig": "llm",
     "sample_personas": "personas", "load_personas": "personas",
     "clean": "cleaning", "diversity_table": "cleaning",
+    "verify": "verification", "VerifyOptions": "verification",
     "split_real": "modelling", "simulate_scarcity": "modelling", "run_experiments": "modelling",
     "target_summary": "modelling", "FastTextClassifier": "modelling", "FastTextParams": "modelling", "evaluate": "modelling",
+    "choose_synthetic_use": "modelling", "attraction_rate": "modelling",
     "load_config": "study", "run_pipeline": "study", "write_report": "report",
     "StatcodgenError": "errors", "ConfigError": "errors", "DataFormatError": "errors", "FetchError": "errors",
 }

@@ -92,9 +92,10 @@ def _endpoints(values: list[str] | None, concurrency: int) -> str | list[dict[st
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    import warnings
     from .classification import Hierarchy
     from .generation import LLMGenerator, OfflineGenerator, generate, generation_plan, write_generated
-    from .llm import LLMConfig
+    from .llm import LLMConfig, LLMTimeoutWarning
     from .study import make_personas
 
     notes = _notes_from_args(args)
@@ -112,12 +113,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
         llm = LLMConfig(
             base_url=_endpoints(args.base_url, args.concurrency), model=args.model, api_key_env=args.api_key_env,
             concurrency=args.concurrency, temperature=args.temperature, max_cost=args.max_cost, adaptive=args.adaptive,
-            json_output=args.json,
+            json_output=args.json, timeout=args.timeout, max_tokens=args.max_tokens, stream=args.stream,
+            **({} if args.max_retries is None else {"max_retries": args.max_retries}),
         )
         generator = LLMGenerator(llm, journal_path=journal, lines_per_request=args.lines_per_request, persona_strategy=args.persona_strategy,
                                  dry_run=args.dry_run, batch_export=args.batch_export)
-    res = generate(notes, plan, generator=generator, language=args.language, seed=args.seed, personas=personas, hierarchy=h,
-                   target_level=args.level)
+    with warnings.catch_warnings():  # the engine logs this warning too: print it once, through logging
+        warnings.simplefilter("ignore", LLMTimeoutWarning)
+        res = generate(notes, plan, generator=generator, language=args.language, seed=args.seed, personas=personas,
+                       hierarchy=h, target_level=args.level)
     if args.dry_run:
         print(res.stats["dry_run"]["summary"])
         return 0
@@ -153,6 +157,16 @@ def cmd_clean(args: argparse.Namespace) -> int:
     print(format_cleaning_report(res.report))
     print(f"kept {len(res.kept):,} of {len(df):,} lines -> {args.out}; dropped lines with reasons -> {dropped_path}")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from ._cli_verify import cmd_verify as run
+    from .classification import Hierarchy
+
+    notes = _notes_from_args(args)
+    real, h = _labelled(args, args.real_train) if args.real_train else (None, Hierarchy.from_notes(notes))
+    return run(args, notes=notes, real=real, hierarchy=Hierarchy.from_notes(notes) if args.system is None else h,
+               read_table=_read_table)
 
 
 def cmd_diversity(args: argparse.Namespace) -> int:
@@ -366,7 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--temperature", type=float, default=0.9)
     g.add_argument("--max-cost", type=float)
     g.add_argument("--lines-per-request", type=int, default=20)
-    g.add_argument("--json", action="store_true", help="ask for a JSON list (falls back to lines)")
+    g.add_argument("--json", action="store_true", help="ask for JSON: exactly --lines-per-request lines (text if refused)")
+    g.add_argument("--timeout", type=_number, default="auto", metavar="SECONDS|auto",
+                   help="wait before retrying (auto: 900 s local/LAN server, 120 s hosted API); with --stream, between chunks")
+    g.add_argument("--max-tokens", type=int, metavar="N", help="cap on the tokens of each answer")
+    g.add_argument("--max-retries", type=int, metavar="N", help="retries after the first attempt (default 6)")
+    g.add_argument("--stream", action="store_true", help="stream answers: the timeout applies between chunks")
     g.add_argument("--journal", help="SQLite journal (default: next to --out)")
     g.add_argument("--dry-run", action="store_true", help="print requests, tokens and cost estimate; send nothing")
     g.add_argument("--batch-export", metavar="JSONL", help="write the requests as OpenAI Batch API input instead of sending them")
@@ -381,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--threshold", type=float, default=0.9)
     cl.add_argument("--shingle", choices=["word", "char"], default="word")
     cl.add_argument("--language")
-    cl.add_argument("--filters", nargs="*", default=["length", "echo", "garbage", "language", "excluded"],
+    cl.add_argument("--filters", nargs="*", default=["length", "echo", "garbage", "well_formed", "language", "excluded"],
                     help="filters to apply, in order (excluded needs --notes or --with-notes; it is skipped without them)")
     cl.add_argument("--notes", help="notes file, for the excluded-activity filter")
     cl.add_argument("--with-notes", action="store_true", help="fetch the default notes for the excluded-activity filter")
@@ -415,6 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--synthetic-weight", type=int, default=1, help="oversampling factor of synthetic rows")
         q.add_argument("--params", choices=["default", "benchmark", "insee"], default="default", help="fastText settings")
         q.add_argument("--set", nargs="*", metavar="NAME=VALUE", help="override one fastText setting, e.g. epoch=30")
+
+    from ._cli_verify import add_verify_parser
+
+    add_verify_parser(sub, data_args, cmd_verify)
 
     ex = sub.add_parser("experiment", help="train and evaluate real-only vs real+synthetic side by side (real test data only)")
     data_args(ex)

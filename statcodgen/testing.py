@@ -5,21 +5,27 @@
 (:meth:`OpenAIStubServer.script`) and then from a ``responder(request_json) -> str | dict | Fault``
 callable (a ``str`` is the message content, a ``dict`` the whole JSON body). Faults can be injected
 (:class:`Fault`): any HTTP status with or without ``Retry-After``, truncated bodies, malformed JSON,
-empty content, slow answers, closed connections; plus a server-side concurrency cap, a
-requests-per-second limit answering 429 and :meth:`OpenAIStubServer.down_for`.
+empty content, slow answers, closed connections; plus a server-side concurrency cap (slots), a
+requests-per-second limit answering 429 and :meth:`OpenAIStubServer.down_for`. A slow model is
+``delay`` (seconds before the first token, for every request or the first ``delay_first``) plus
+``chunk_delay`` per piece of content; ``stream: true`` requests get SSE chunks (``data: {...}``,
+``data: [DONE]``), others the whole answer after the same total time. Like a llama.cpp server, a
+request whose client left is still computed (``cancel_on_disconnect=True`` drops it, like vLLM).
 
 Every received request is recorded (:class:`ReceivedRequest`): headers without the value of
-``Authorization`` (only whether it was present), the JSON body, the time and what was answered.
+``Authorization`` (only whether it was present), the JSON body, the time, what was answered and
+whether (and when) the client disconnected before the answer; :meth:`OpenAIStubServer.peak_open`
+is the most requests open at once.
 
 Run as a separate process for benchmarks::
 
     python -m statcodgen.testing --port 8765 --latency 0.2 --max-concurrency 64
+    python -m statcodgen.testing --delay 20 --chunk-delay 0.1 --max-concurrency 1   # a CPU llama.cpp
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import socket
 import sys
@@ -27,119 +33,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ._testing_parts import (Fault, ReceivedRequest, client_gone, completion, content_of, content_pieces,
+                             default_responder, stream_chunks, wait_for_exit, write_chunk)
+
 __all__ = ["Fault", "ReceivedRequest", "OpenAIStubServer", "default_responder"]
-
-
-@dataclass(frozen=True)
-class Fault:
-    """An injected misbehaviour, answered instead of a normal completion.
-
-    ``kind`` is one of ``"status"`` (HTTP ``status`` with a JSON error ``message``/``code`` and an
-    optional ``retry_after`` header), ``"truncate"`` (Content-Length announced, half the body sent,
-    connection closed), ``"malformed"`` (200 with a body that is not JSON), ``"empty"`` (200 with
-    ``content: ""``), ``"close"`` (connection closed without an answer), ``"slow"`` (wait ``delay``
-    seconds, then answer normally).
-    """
-
-    kind: str
-    status: int = 200
-    message: str = ""
-    code: str | None = None
-    retry_after: float | None = None
-    delay: float = 0.0
-
-    @classmethod
-    def rate_limit(cls, retry_after: float | None = None) -> Fault:
-        """429 Too Many Requests, with a ``Retry-After`` header when ``retry_after`` is given."""
-        return cls("status", 429, "Rate limit reached, slow down.", "rate_limit_exceeded", retry_after)
-
-    @classmethod
-    def server_error(cls, status: int = 500, retry_after: float | None = None) -> Fault:
-        """A 5xx answer (500, 502, 503, 504)."""
-        return cls("status", status, "The server had an error.", "server_error", retry_after)
-
-    @classmethod
-    def unauthorized(cls) -> Fault:
-        """401: the API key is not accepted."""
-        return cls("status", 401, "Incorrect API key provided.", "invalid_api_key")
-
-    @classmethod
-    def model_not_found(cls, model: str = "?") -> Fault:
-        """404: the model does not exist."""
-        return cls("status", 404, f"The model '{model}' does not exist.", "model_not_found")
-
-    @classmethod
-    def context_length(cls) -> Fault:
-        """400: the prompt is longer than the model's context."""
-        return cls(
-            "status", 400, "This model's maximum context length is 4096 tokens.", "context_length_exceeded"
-        )
-
-    @classmethod
-    def truncated(cls) -> Fault:
-        return cls("truncate")
-
-    @classmethod
-    def malformed(cls) -> Fault:
-        return cls("malformed")
-
-    @classmethod
-    def empty(cls) -> Fault:
-        return cls("empty")
-
-    @classmethod
-    def close(cls) -> Fault:
-        return cls("close")
-
-    @classmethod
-    def slow(cls, delay: float) -> Fault:
-        return cls("slow", delay=delay)
-
-
-@dataclass
-class ReceivedRequest:
-    """One request as the server received it (the API key value is never kept)."""
-
-    time: float
-    method: str
-    path: str
-    headers: dict[str, str]
-    has_authorization: bool
-    body: Any
-    status: int = 0
-    outcome: str = ""
-    end_time: float = 0.0
-
-    @property
-    def key(self) -> str | None:
-        """The ``X-Request-Key`` header sent by statcodgen (the journal key), if any."""
-        return self.headers.get("x-request-key")
-
-
-def default_responder(request: dict[str, Any]) -> str:
-    """Deterministic answer: 5 uppercase lines derived from a hash of the messages."""
-    digest = hashlib.sha256(json.dumps(request.get("messages"), sort_keys=True).encode()).hexdigest()
-    return "\n".join(f"ACTIVITE {digest[:8]} NUMERO {i}" for i in range(1, 6))
-
-
-def _completion(request: dict[str, Any], content: str | None) -> dict[str, Any]:
-    prompt_chars = sum(len(str(m.get("content", ""))) for m in request.get("messages") or [])
-    ptoks = max(1, prompt_chars // 4)
-    ctoks = max(0, len(content or "") // 4)
-    return {
-        "id": "chatcmpl-stub",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": request.get("model", "stub"),
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": ptoks, "completion_tokens": ctoks, "total_tokens": ptoks + ctoks},
-    }
 
 
 class _Server(ThreadingHTTPServer):
@@ -231,8 +131,15 @@ class OpenAIStubServer:
     others wait), ``rps_limit`` (requests per second over a 1-second sliding window; beyond it the
     server answers 429, with ``Retry-After: 1`` when ``rps_retry_after``), ``known_models`` (others
     get 404), ``api_key`` (when set, other keys get 401), ``response_format_supported`` (when
-    False, a request carrying ``response_format`` gets a 400 naming it), ``context_chars`` (prompts
-    longer than that get a 400 context-length error).
+    False, a request carrying ``response_format`` gets a 400 naming it), ``response_format_types``
+    (when set, e.g. ``{"json_object"}``, another ``response_format`` type gets a 400 as from an older
+    llama.cpp), ``context_chars`` (prompts longer than that get a 400 context-length error).
+    A slow model: ``delay`` seconds before the first token (a number, or ``delay(index, body)``), for
+    the first ``delay_first`` requests only when set; ``chunk_delay`` seconds per piece of content
+    (between SSE chunks when streamed, added to the wait otherwise). ``cancel_on_disconnect``:
+    stop computing a request whose client left (default False: computed anyway, as llama.cpp does).
+    ``stream_usage``: the last SSE chunk carries the usage when the request asks for it
+    (``stream_options.include_usage``).
     """
 
     def __init__(
@@ -247,7 +154,13 @@ class OpenAIStubServer:
         known_models: list[str] | None = None,
         api_key: str | None = None,
         response_format_supported: bool = True,
+        response_format_types: set[str] | frozenset[str] | None = None,
         context_chars: int | None = None,
+        delay: float | Callable[[int, dict[str, Any]], float] = 0.0,
+        delay_first: int | None = None,
+        chunk_delay: float = 0.0,
+        cancel_on_disconnect: bool = False,
+        stream_usage: bool = True,
     ) -> None:
         self.port = port
         self.responder = responder or default_responder
@@ -258,9 +171,19 @@ class OpenAIStubServer:
         self.known_models = known_models
         self._api_key = api_key
         self.response_format_supported = response_format_supported
+        self.response_format_types = None if response_format_types is None else set(response_format_types)
         self.context_chars = context_chars
+        if not callable(delay) and (isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0):
+            raise ValueError(f"The 'delay' parameter of OpenAIStubServer must be a number >= 0 or a callable. Got {delay!r} instead.")
+        if delay_first is not None and (isinstance(delay_first, bool) or not isinstance(delay_first, int) or delay_first < 0):
+            raise ValueError(f"The 'delay_first' parameter of OpenAIStubServer must be an int >= 0 or None. Got {delay_first!r} instead.")
+        if isinstance(chunk_delay, bool) or not isinstance(chunk_delay, (int, float)) or chunk_delay < 0:
+            raise ValueError(f"The 'chunk_delay' parameter of OpenAIStubServer must be a number >= 0. Got {chunk_delay!r} instead.")
+        self.delay, self.delay_first, self.chunk_delay = delay, delay_first, float(chunk_delay)
+        self.cancel_on_disconnect, self.stream_usage = cancel_on_disconnect, stream_usage
         self._lock = threading.Lock()
         self._log: list[ReceivedRequest] = []
+        self._count = 0  # requests received since start (clear() keeps counting)
         self._script: deque[Any] = deque()
         self._sem = threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
         self._window: deque[float] = deque()
@@ -322,8 +245,23 @@ class OpenAIStubServer:
         with self._lock:
             self._log.clear()
 
+    def peak_open(self, *, tolerance: float = 0.0) -> int:
+        """The most requests open at once: received, neither answered nor left by their client.
+        A request closed less than ``tolerance`` seconds before another arrived does not count with it
+        (the server notices a closed connection within a few milliseconds)."""
+        events: list[tuple[float, int]] = []
+        for r in self.requests:
+            events += [(r.time, 1), (max(r.time, r.closed_at - tolerance), -1)]
+        peak = now = 0
+        for _, step in sorted(events):
+            now += step
+            peak = max(peak, now)
+        return peak
+
     def _record(self, rec: ReceivedRequest) -> None:
         with self._lock:
+            rec.index = self._count
+            self._count += 1
             self._log.append(rec)
 
     # -- answering ---------------------------------------------------------------------------
@@ -363,27 +301,105 @@ class OpenAIStubServer:
         if not self.response_format_supported and "response_format" in body:
             h._send_json(400, {"error": {"message": "Unsupported parameter: 'response_format' is not supported by this server.", "param": "response_format"}}, outcome="response_format")
             return 400, "response_format"
+        fmt = body.get("response_format")
+        if self.response_format_types is not None and fmt is not None and (fmt or {}).get("type") not in self.response_format_types:
+            allowed = " or ".join(f'"{t}"' for t in sorted(self.response_format_types))
+            h._send_json(400, {"error": {"message": f'"response_format" type must be one of {allowed}, but got: {(fmt or {}).get("type")}', "type": "invalid_request_error"}}, outcome="response_format")
+            return 400, "response_format"
         if self.context_chars is not None:
             chars = sum(len(str(m.get("content", ""))) for m in body["messages"])
             if chars > self.context_chars:
                 h._send_json(400, {"error": {"message": "This model's maximum context length is exceeded.", "code": "context_length_exceeded"}}, outcome="context_length")
                 return 400, "context_length"
-        if self._sem is not None:
-            self._sem.acquire()
+        if self._sem is not None and not self._take_slot(h, rec):
+            h._mark(0, "cancelled")
+            return 0, "cancelled"
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             item = self._next_item(body)
-            delay = self.latency + (item.delay if isinstance(item, Fault) and item.kind == "slow" else 0.0)
-            if delay:
-                time.sleep(delay)
+            delay = self.latency
+            if isinstance(item, Fault) and item.kind == "slow":
+                delay, item = delay + item.delay, self.responder(body)
+            if self.delay_first is None or rec.index < self.delay_first:
+                delay += float(self.delay(rec.index, body) if callable(self.delay) else self.delay)
+            content = content_of(item)
+            streamed = rec.stream and content is not None
+            if content is not None and not streamed and self.chunk_delay:
+                delay += self.chunk_delay * len(content_pieces(content))  # the tokens take as long unstreamed
+            if not self._hold(h, rec, delay):
+                h._mark(0, "cancelled")
+                return 0, "cancelled"
+            if client_gone(h.connection):
+                self._left(rec, time.time())
+            if rec.disconnected:
+                h._mark(0, "client_gone")
+                return 0, "client_gone"
+            if streamed:
+                return self._stream(h, rec, body, str(content))
             return self._emit(h, body, item)
         finally:
             with self._lock:
                 self.in_flight -= 1
             if self._sem is not None:
                 self._sem.release()
+
+    def _left(self, rec: ReceivedRequest, when: float) -> None:
+        if not rec.disconnected:
+            rec.disconnected, rec.disconnect_time = True, when
+
+    def _take_slot(self, h: _Handler, rec: ReceivedRequest) -> bool:
+        """Wait for a processing slot, watching the client; False when it left and requests are cancelled."""
+        assert self._sem is not None
+        while not self._sem.acquire(timeout=0.005):
+            if not rec.disconnected and client_gone(h.connection):
+                self._left(rec, time.time())
+            if rec.disconnected and self.cancel_on_disconnect:
+                return False
+        return True
+
+    def _hold(self, h: _Handler, rec: ReceivedRequest, seconds: float) -> bool:
+        """Compute for ``seconds``, noting when the client leaves; False when it left and requests are cancelled."""
+        end = time.monotonic() + seconds
+        while not rec.disconnected:
+            left = wait_for_exit(h.connection, end - time.monotonic())
+            if left is None:
+                return True
+            self._left(rec, left)
+        if self.cancel_on_disconnect:
+            return False
+        time.sleep(max(0.0, end - time.monotonic()))
+        return True
+
+    def _stream(self, h: _Handler, rec: ReceivedRequest, body: dict[str, Any], content: str) -> tuple[int, str]:
+        """SSE answer: one chunk per piece of content, ``chunk_delay`` apart, then ``data: [DONE]``."""
+        opts = body.get("stream_options") or {}
+        usage = completion(body, content)["usage"] if self.stream_usage and opts.get("include_usage") else None
+        try:
+            h.send_response(200)
+            h.send_header("Content-Type", "text/event-stream")
+            h.send_header("Cache-Control", "no-cache")
+            h.send_header("Transfer-Encoding", "chunked")
+            h.end_headers()
+            pieces = len(content_pieces(content))
+            for i, payload in enumerate(stream_chunks(body, content, usage=usage)):  # role, pieces, stop, usage
+                if 1 <= i <= pieces and self.chunk_delay and not self._hold(h, rec, self.chunk_delay):
+                    break
+                if rec.disconnected:
+                    break
+                write_chunk(h.wfile, b"data: " + json.dumps(payload).encode() + b"\n\n")
+                rec.chunks += 1
+            else:
+                h._mark(200, "stream")
+                write_chunk(h.wfile, b"data: [DONE]\n\n")
+                write_chunk(h.wfile, b"")
+                return 200, "stream"
+        except OSError:
+            self._left(rec, time.time())
+        h._mark(0, "client_gone")
+        h.close_connection = True
+        return 0, "client_gone"
 
     def _emit(self, h: _Handler, body: dict[str, Any], item: Any) -> tuple[int, str]:
         if isinstance(item, Fault):
@@ -396,7 +412,7 @@ class OpenAIStubServer:
                 h._kill()
                 return 0, "closed"
             if item.kind == "truncate":
-                data = json.dumps(_completion(body, default_responder(body))).encode()
+                data = json.dumps(completion(body, default_responder(body))).encode()
                 h._mark(200, "truncated")
                 h.send_response(200)
                 h.send_header("Content-Type", "application/json")
@@ -416,16 +432,15 @@ class OpenAIStubServer:
                 h.wfile.write(data)
                 return 200, "malformed"
             if item.kind == "empty":
-                h._send_json(200, _completion(body, ""), outcome="empty")
+                h._send_json(200, completion(body, ""), outcome="empty")
                 return 200, "empty"
-            if item.kind == "slow":
-                item = self.responder(body)
-                return self._emit(h, body, item)
+            if item.kind == "slow":  # the responder answers after the delay (the scripted slow fault)
+                return self._emit(h, body, self.responder(body))
             raise ValueError(f"unknown fault kind {item.kind!r}")
         if isinstance(item, dict):
             h._send_json(200, item, outcome="dict")
             return 200, "dict"
-        h._send_json(200, _completion(body, str(item)), outcome="ok")
+        h._send_json(200, completion(body, str(item)), outcome="ok")
         return 200, "ok"
 
 
@@ -437,10 +452,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-concurrency", type=int, default=None)
     p.add_argument("--rps-limit", type=float, default=None)
     p.add_argument("--no-retry-after", action="store_true", help="429s from --rps-limit carry no Retry-After")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds before the first token of each request")
+    p.add_argument("--delay-first", type=int, default=None, help="delay only the first K requests")
+    p.add_argument("--chunk-delay", type=float, default=0.0, help="seconds per piece of content (streamed or not)")
+    p.add_argument("--cancel-on-disconnect", action="store_true", help="stop computing a request whose client left")
     a = p.parse_args(argv)
     srv = OpenAIStubServer(
         port=a.port, latency=a.latency, max_concurrency=a.max_concurrency,
-        rps_limit=a.rps_limit, rps_retry_after=not a.no_retry_after,
+        rps_limit=a.rps_limit, rps_retry_after=not a.no_retry_after, delay=a.delay, delay_first=a.delay_first,
+        chunk_delay=a.chunk_delay, cancel_on_disconnect=a.cancel_on_disconnect,
     ).start()
     print(srv.base_url, flush=True)
     try:

@@ -155,11 +155,13 @@ def test_openai_backend_against_local_server(tmp_path: Path) -> None:
     assert all(b["model"] == "stub-model" and b["temperature"] == 0.7 for b in bodies)
     assert all(r.has_authorization for r in received)
     notes = pd.read_csv(NOTES)
-    # each planned code's note reached the server: its title, and its exclusions as negatives
+    # each planned code's note reached the server: its title, its items, its siblings' titles as "not this class"
+    # (prompt version 3 leaves the Excludes out: issue 12)
     prompts = "\n".join(m["content"] for b in bodies for m in b["messages"])
     for title in notes.loc[notes["section"].isin(["B", "O", "T", "U"]), "title"]:
         assert str(title)[:20] in prompts
-    assert "sand that contains bitumen" in prompts and "06.10" in prompts
+    assert "- dredging and digging of sand and gravel for building work" in prompts
+    assert "Not this class: Sand and gravel pits; extraction of clay and kaolin." in prompts
     df = pd.read_parquet(out)
     assert len(df) == 5 * len(bodies)  # 5 lines per answer, preamble and numbering stripped
     assert df["text"].str.match(r"^ACTIVITY [0-9A-F]{6} NUMBER \d$").all()

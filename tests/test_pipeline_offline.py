@@ -113,3 +113,24 @@ def test_second_run_loads_every_stage(study: dict) -> None:
     assert (out / "stages.json").read_text() == study["stages_json"]
     assert study["second"].summary == study["first"].summary
     pd.testing.assert_frame_equal(study["second"].targets, study["first"].targets)
+
+
+def test_lines_are_verified_the_prior_is_chosen_on_validation_and_the_model_carries_it(study: dict) -> None:
+    from statcodgen.modelling import FastTextClassifier, Selection
+    from statcodgen.verification import VerifyResult
+
+    out = study["out"]
+    kept = pd.read_parquet(out / "cleaning" / "kept.parquet")
+    v = VerifyResult.load(out / "verification")
+    assert len(v.verified) + len(v.dropped) == len(kept)  # every kept line is verified or dropped with a reason
+    assert v.dropped["reason"].isin(["label_issue", "judge_rejected"]).all()
+    sel = Selection.load(out / "selection")
+    assert sel.reason and (sel.candidates["variant"] == "real+synthetic").any()
+    model = FastTextClassifier.load(out / "model")
+    assert (model.prior_ is None) == (sel.strength == 0)
+    if model.prior_ is not None:
+        assert model.prior_.strength == sel.strength
+    overall = pd.read_csv(out / "metrics_overall.csv")
+    assert {"attraction", "attraction_short"} <= set(overall.columns)
+    md = study["first"].report_markdown.read_text(encoding="utf-8")
+    assert "Verification and the label prior" in md and "kept_by_cleaning" in md and "Chosen on validation" in md

@@ -1,5 +1,7 @@
-"""Prompts: items and negatives with their codes, hierarchy, persona slot, languages, user override
-folder, JSON mode, examples (generic and real), prompt ids, bad input."""
+"""Prompts: items, the Excludes and the levels above given to templates, hierarchy, persona slot,
+languages, user override folder, JSON mode, examples (generic and real), prompt ids, bad input.
+(Template version 3, issue 12: the package's prompts no longer list the Excludes, the levels above
+and the wording conditions; tests/test_llm_prompts_plan.py covers the focus and the sibling titles.)"""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import pandas as pd
 import pytest
 
 from statcodgen.errors import ConfigError, DataFormatError, InputError
-from statcodgen.generation.prompts import TEMPLATE_VERSION, available_languages, build_messages, examples_from_real, prompt_id_for
+from statcodgen.generation.prompts import (TEMPLATE_VERSION, available_languages, build_messages, examples_from_real,
+                                           prompt_id_for, render_context)
 
 # One note row in the load_notes() schema, in our own words.
 NOTE = {
@@ -32,15 +35,17 @@ def _user(messages: list[dict[str, str]]) -> str:
 
 def test_items_negatives_and_codes_in_the_prompt() -> None:
     user = _user(build_messages(NOTE, language="en", n_lines=12))
-    assert '08.12 "Working of sand and gravel pits"' in user and "write 12 " in user
+    assert user.startswith("Class 08.12: Working of sand and gravel pits") and "Write 12 " in user
     for item in ("dredging of building sand", "washing of sand at the pit"):
         assert f"- {item}" in user
     assert "crushing of gravel: river gravel, sea gravel" in user
-    assert "Do NOT write activities such as these" in user
-    assert "- digging of tar sand (they belong to 06.10)" in user
-    assert "- cutting of stone away from the pit (they belong to 23.70)" in user
-    assert "see 06.10" not in user
-    assert "UPPERCASE" in user and "no numbering" in user and "material" in user and '"other"' in user
+    assert "UPPERCASE" in user and "one per line" in user
+    # version 3 leaves the Excludes out of the package's prompts (a weak model writes what it is told not to);
+    # a user template still gets them, with their codes
+    assert "tar sand" not in user
+    ctx = render_context(NOTE)
+    assert ctx["excludes"] == [{"text": "digging of tar sand", "codes": ["06.10"]},
+                               {"text": "cutting of stone away from the pit", "codes": ["23.70"]}]
 
 
 def test_series_row_and_hierarchy_titles() -> None:
@@ -48,20 +53,23 @@ def test_series_row_and_hierarchy_titles() -> None:
 
     row = pd.Series(NOTE)
     user = _user(build_messages(row, language="en", hierarchy=Hierarchy.builtin("nace_rev2")))
-    assert "Position in the classification:\n- B: MINES AND QUARRIES\n- 08" in user
+    assert "Not this class" not in user  # the built-in tree has the codes, not their titles
     rows = [("B", "section", None, "PITS AND MINES"), ("08", "division", "B", "Other pits"),
-            ("08.1", "group", "08", "Pits of sand and stone"), ("08.12", "class", "08.1", NOTE["title"])]
+            ("08.1", "group", "08", "Pits of sand and stone"), ("08.12", "class", "08.1", NOTE["title"]),
+            ("08.11", "class", "08.1", "Stone quarries")]
     notes = pd.DataFrame(rows, columns=["code", "level", "parent", "title"])
     notes["section"] = "B"
-    user = _user(build_messages(row, language="en", hierarchy=Hierarchy.from_notes(notes)))
-    assert user.index("- B: PITS AND MINES") < user.index("- 08: Other pits") < user.index("- 08.1: Pits of sand")
-    assert "Position in the classification" not in _user(build_messages(row, language="en"))
+    h = Hierarchy.from_notes(notes)
+    assert "Not this class: Stone quarries." in _user(build_messages(row, language="en", hierarchy=h))
+    ancestors = render_context(row, hierarchy=h)["ancestors"]  # the levels above, section first, for user templates
+    assert [a["code"] for a in ancestors] == ["B", "08", "08.1"] and ancestors[0]["title"] == "PITS AND MINES"
+    assert "Not this class" not in _user(build_messages(row, language="en"))
 
 
 @pytest.mark.parametrize("lang,marker,negative", [
-    ("fr", "MAJUSCULES", "N'écris PAS"),
-    ("en", "UPPERCASE", "Do NOT write"),
-    ("es", "MAYÚSCULAS", "NO escribas"),
+    ("fr", "MAJUSCULES", "Cette sous-classe comprend"),
+    ("en", "UPPERCASE", "This class includes"),
+    ("es", "MAYÚSCULAS", "Esta clase comprende"),
 ])
 def test_language_selection(lang: str, marker: str, negative: str) -> None:
     messages = build_messages(NOTE, language=lang)
@@ -94,8 +102,10 @@ def test_json_mode_and_request_index() -> None:
     user = _user(build_messages(NOTE, language="en", json_output=True))
     assert '{"lines": ["...", "..."]}' in user
     assert '{"lines"' not in _user(build_messages(NOTE, language="en"))
-    assert "request number 3" in _user(build_messages(NOTE, language="en", request_index=2))
-    assert "request number" not in _user(build_messages(NOTE, language="en"))
+    # version 3 does not ask a repeated request for "other wordings" (it made a weak model drift): the rank is
+    # given to templates, and the package's use a focus instead (tests/test_llm_prompts_plan.py)
+    assert _user(build_messages(NOTE, language="en", request_index=2)) == _user(build_messages(NOTE, language="en"))
+    assert render_context(NOTE, request_index=2)["request_index"] == 2
     assert '{"lines"' in _user(build_messages(NOTE, language="es", json_output=True))
 
 

@@ -14,6 +14,8 @@ Filters (names usable in ``filters=``):
                leftover numbering, "as an AI", a trailing colon)
 ``garbage``    placeholders (``%s``, ``{}``, ``<...>``, ``[...]``, lorem ipsum), markdown
                (``**``, ``#``, code fences), a token repeated 3 times in a row, mostly non-letters
+``well_formed`` cut in mid-phrase (a trailing function word, comma or hyphen), an unbalanced bracket or
+               quote, a one-word line that names no activity or product of its code's notes
 ``language``   detected language (py3langid restricted to a few candidate languages) differs
                from the expected one with confidence >= ``min_confidence``; abstains on lines shorter
                than ``min_chars``. Measured on 45 short upper-case declarations we
@@ -42,7 +44,7 @@ from tqdm.auto import tqdm
 from ._excluded import ExcludesIndex
 from .._validation import check_in, check_int, check_range, check_type
 from ..errors import ConfigError, DataFormatError
-from ..text.languages import refusal_pattern
+from ..text.languages import available_languages, head_words, line_problem, refusal_pattern, resolve_language
 from ..text.normalize import normalize_text
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "LengthFilter",
     "EchoFilter",
     "GarbageFilter",
+    "WellFormedFilter",
     "LanguageFilter",
     "ExcludedFilter",
     "LabelConsistencyFilter",
@@ -68,7 +71,7 @@ __all__ = [
 
 _F = "apply_filters"
 #: What :func:`apply_filters` runs by default, in this order (filters without their input are skipped).
-DEFAULT_FILTERS = ("length", "echo", "garbage", "language", "excluded", "label_consistency")
+DEFAULT_FILTERS = ("length", "echo", "garbage", "well_formed", "language", "excluded", "label_consistency")
 LANG_CANDIDATES = ("fr", "en", "es", "it", "de")
 
 
@@ -216,6 +219,49 @@ class GarbageFilter(Filter):
             if share < self.min_letter_share:
                 return Verdict("garbage", f"only {share:.0%} letters (min {self.min_letter_share:.0%})")
         return None
+
+
+@register_filter
+class WellFormedFilter(Filter):
+    """Not a whole phrase in the line's language (its ``language`` column, else ``language``, else the notes'):
+    :func:`statcodgen.text.languages.line_problem`'s ``cut_phrase``, ``unbalanced``, ``single_word``, ``generic_only``.
+    ``single_words="notes"``: a one-word line must be a head noun of its code's title and items (and of its
+    ancestors' titles) when ``notes`` are given; ``"generic"``: only generic words drop; ``"keep"``: none."""
+
+    name = "well_formed"
+
+    def __init__(self, *, language: str | None = None, notes: pd.DataFrame | None = None,
+                 single_words: str = "notes") -> None:
+        f = "WellFormedFilter"
+        self.notes = None if notes is None else check_type("notes", notes, pd.DataFrame, func=f)
+        self.language = check_in("language", resolve_language(language, notes), available_languages(), func=f)
+        self.single_words = check_in("single_words", single_words, ("notes", "generic", "keep"), func=f)
+        self._rows = {str(r["code"]): r for r in notes.to_dict("records")} if notes is not None and "code" in notes else {}
+        self._heads: dict[tuple[str, str], frozenset[str]] = {}
+
+    @classmethod
+    def build(cls, *, notes: pd.DataFrame | None, language: str | None, **options: Any) -> Filter:
+        return cls(**{"language": language, "notes": notes, **options})
+
+    def heads(self, code: str, language: str) -> frozenset[str] | None:
+        """Head nouns of ``code``'s notes in ``language`` (None: the code is not in the notes)."""
+        row = self._rows.get(code)
+        if (code, language) not in self._heads and row is not None:
+            texts = [" ; ".join(map(str, row.get(c) if isinstance(row.get(c), (list, tuple, np.ndarray))
+                                    else [row.get(c + "_text") or ""])) for c in ("includes", "also_includes")]
+            while row is not None and len(texts) < 9:  # the code's title, then its ancestors' (a parent cycle stops)
+                texts.append(str(row.get("title") or ""))
+                row = self._rows.get(str(row.get("parent") or ""))
+            self._heads[(code, language)] = head_words(texts, language=language)
+        return self._heads.get((code, language))
+
+    def check(self, text: str, row: Mapping[str, Any]) -> Verdict | None:
+        own = (row or {}).get("language")
+        lang = own if isinstance(own, str) and own in available_languages() else self.language
+        heads = self.heads(str((row or {}).get("code")), lang) if self.single_words == "notes" else None
+        problem = line_problem(_text(text), language=lang, heads=heads)
+        keep = problem is None or (problem[0] == "single_word" and self.single_words == "keep")
+        return None if keep else Verdict(*problem)
 
 
 @lru_cache(maxsize=8)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .coverage import coverage_all_levels, coverage_table, find_gaps, format_table
-from .targets import resolve_targets
+from .crossval import cross_validated_f1
+from .targets import read_target_file, resolve_targets, target_reasons
 
-__all__ = ["coverage_table", "coverage_all_levels", "find_gaps", "format_table", "resolve_targets"]
+__all__ = ["coverage_table", "coverage_all_levels", "find_gaps", "format_table", "resolve_targets", "target_reasons",
+           "read_target_file", "cross_validated_f1"]

@@ -8,7 +8,7 @@ notes' hierarchy; the ``NAFclasses.xlsx`` section letters are the Rev. 2 ones, s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -38,13 +38,16 @@ def coverage_table(
     level: str = "section",
     code_column: str = "code",
     errors: str = "raise",
+    reasons: pd.DataFrame | Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Real rows per code of ``level``: DataFrame[code, title, n_rows, share].
+    """Real rows per code of ``level``: DataFrame[code, title, n_rows, share] (+ ``reason``).
 
     Every code of ``level`` in ``hierarchy`` appears, in tree order, including those with zero
     rows; ``share`` is ``n_rows`` / total rows. ``real`` is a labelled frame (``code`` column) or a
     sequence of codes at any finer level. With ``errors="coerce"`` codes outside the hierarchy
     are counted in one last row whose ``code`` is ``None`` (title "(not in the hierarchy)").
+    ``reasons`` (the :func:`statcodgen.gaps.target_reasons` table, or a code -> reason mapping)
+    adds a ``reason`` column: why each target was chosen, "" for the other codes.
     """
     func = "coverage_table"
     check_in("level", level, LEVELS, func=func)
@@ -61,7 +64,20 @@ def coverage_table(
                         ignore_index=True)
     total = int(out["n_rows"].sum())
     out["share"] = out["n_rows"] / total if total else 0.0
+    if reasons is not None:
+        why = _reason_map(reasons, func)
+        out["reason"] = [why.get(c, "") if c is not None else "" for c in out["code"]]
     return out
+
+
+def _reason_map(reasons: pd.DataFrame | Mapping[str, str], func: str) -> dict[str, str]:
+    if isinstance(reasons, pd.DataFrame):
+        if not {"code", "reason"} <= set(reasons.columns):
+            raise DataFormatError(f"the reasons table has no 'code' and 'reason' columns; columns are {list(reasons.columns)}.",
+                                  column="reason", expected="the table of statcodgen.gaps.target_reasons")
+        return {str(c): str(r) for c, r in zip(reasons["code"], reasons["reason"])}
+    check_type("reasons", reasons, Mapping, func=func)
+    return {str(c): str(r) for c, r in reasons.items()}
 
 
 def coverage_all_levels(real: pd.DataFrame | pd.Series | Iterable[str], hierarchy: Hierarchy, *,

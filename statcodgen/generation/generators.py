@@ -36,8 +36,9 @@ from ..llm.journal import Journal
 from ..llm.config import LLMConfig, Request, dry_run as llm_dry_run, make_request
 from .offline import generate_offline
 from ..llm.parsing import ParseResult, format_output
-from .prompts import build_messages, examples_from_real, prompt_id_for
-from .results import OUTPUT_COLUMNS, REJECTED_COLUMNS, GenerationResult, shortfall_table
+from .plan import cap_requests
+from .prompts import build_messages, examples_from_real, note_angles, prompt_id_for, request_angle
+from .results import SHORTFALL_ATTR, OUTPUT_COLUMNS, REJECTED_COLUMNS, GenerationResult, shortfall_table
 
 __all__ = [
     "Generator",
@@ -63,8 +64,10 @@ class Generator(Protocol):
 
 
 def _result(name: str, plan: pd.DataFrame, lines: pd.DataFrame, reason: str) -> GenerationResult:
+    reasons = dict(lines.attrs.get(SHORTFALL_ATTR) or {})  # the offline generator's per-code reasons
     lines = lines.reset_index(drop=True)
-    return GenerationResult(lines=lines, shortfall=shortfall_table(plan, lines, reason=reason),
+    lines.attrs = {}  # not a side channel past this point: the reasons go into the typed shortfall
+    return GenerationResult(lines=lines, shortfall=shortfall_table(plan, lines, reason=reason, reasons=reasons),
                             stats={"generator": name, "lines": len(lines)})
 
 
@@ -130,6 +133,15 @@ class LLMGenerator:
     OpenAI Batch API input instead of being sent (``stats["batch_export"]``: count and files); once
     the results are imported (:func:`statcodgen.llm.batch.import_batch_results`), the same
     run without ``batch_export`` returns the lines and sends only what is still missing.
+
+    The requests of one code (issue 12): ``max_requests`` caps them (``"auto"``: 2 + the note's
+    items, :func:`statcodgen.generation.plan.cap_requests`; an int; None: no cap), the lines a capped
+    code cannot take go to the other codes of its target, and the capped codes are in
+    ``stats["capped"]`` and the shortfall. ``angles=True``: the first request is about the whole
+    note, each next one about one note item (:func:`~statcodgen.generation.prompts.request_angle`).
+    ``contrast=True``: the sibling codes' titles are named as "not this class". ``echo_items``:
+    what happens to an answer line that copies a note item (or the title): ``"keep"`` it as a
+    training line, or ``"reject"`` it as ``echo_prompt`` like other copies of the prompt.
     """
 
     name = "openai"
@@ -137,7 +149,8 @@ class LLMGenerator:
     def __init__(self, llm: LLMConfig, *, journal_path: str | Path, lines_per_request: int = 20,
                  persona_strategy: str = "round_robin", real: pd.DataFrame | None = None, n_examples: int = 3,
                  template_dir: str | Path | None = None, dry_run: bool = False,
-                 batch_export: str | Path | None = None) -> None:
+                 batch_export: str | Path | None = None, max_requests: int | str | None = "auto",
+                 angles: bool = True, contrast: bool = True, echo_items: str = "keep") -> None:
         f = "LLMGenerator"
         self.llm = check_type("llm", llm, LLMConfig, func=f)
         self.journal_path = check_type("journal_path", journal_path, (str, Path), func=f)
@@ -148,13 +161,23 @@ class LLMGenerator:
         self.template_dir = None if template_dir is None else check_type("template_dir", template_dir, (str, Path), func=f)
         self.dry_run = check_type("dry_run", dry_run, bool, func=f)
         self.batch_export = None if batch_export is None else check_type("batch_export", batch_export, (str, Path), func=f)
+        if max_requests is not None and max_requests != "auto":
+            check_int("max_requests", max_requests, 1, func=f)
+        self.max_requests = max_requests
+        self.angles = check_type("angles", angles, bool, func=f)
+        self.contrast = check_type("contrast", contrast, bool, func=f)
+        self.echo_items = check_in("echo_items", echo_items, ("keep", "reject"), func=f)
 
     def generate(self, notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: int = 0, personas: Any = None,
                  hierarchy: Any = None, target_level: str = "section", progress: bool = True) -> GenerationResult:
         llm = self.llm
+        asked = plan
+        plan = cap_requests(plan, lines_per_request=self.lines_per_request, max_requests=self.max_requests, notes=notes)
+        capped = [{"code": str(r.code), "reason": str(r.capped_reason)} for r in plan.itertuples(index=False) if r.capped_reason]
         requests = build_requests(notes, plan, llm=llm, language=language, lines_per_request=self.lines_per_request,
                                   seed=seed, personas=personas, persona_strategy=self.persona_strategy, real=self.real,
-                                  n_examples=self.n_examples, template_dir=self.template_dir, hierarchy=hierarchy)
+                                  n_examples=self.n_examples, template_dir=self.template_dir, hierarchy=hierarchy,
+                                  angles=self.angles, contrast=self.contrast)
         empty = pd.DataFrame(columns=OUTPUT_COLUMNS)
         if self.dry_run:
             est = llm_dry_run(requests, config=llm)
@@ -172,15 +195,19 @@ class LLMGenerator:
             return GenerationResult(lines=empty, stats={"generator": self.name, "requests": len(requests), "pending": pending,
                                                         "batch_export": {"requests": n, "files": files}})
         try:
-            run = run_requests(requests, config=llm, journal=journal, progress=progress, parser=_parser(True, llm.json_output))
+            run = run_requests(requests, config=llm, journal=journal, progress=progress,
+                               parser=_parser(True, llm.json_output, self.echo_items))
             lines, rejected = lines_from_journal(requests, journal, model=llm.model, temperature=llm.temperature, seed=seed,
-                                                 json_output=llm.json_output)
+                                                 json_output=llm.json_output, echo_items=self.echo_items)
         finally:
             journal.close()
         stats = run.to_dict()
-        stats.update({"generator": self.name, "model": llm.model, "requests": len(requests), "lines": len(lines)})
-        return GenerationResult(lines=lines, rejected=rejected, stats=stats,
-                                shortfall=shortfall_table(plan, lines, rejected, reason="the model returned fewer lines"))
+        stats.update({"generator": self.name, "model": llm.model, "requests": len(requests), "lines": len(lines),
+                      "capped": capped})
+        shortfall = shortfall_table(asked, lines, rejected, reason="the model returned fewer lines")
+        why = {c["code"]: c["reason"] for c in capped}
+        shortfall["reason"] = [f"capped: {why[c]}; {r}" if c in why else r for c, r in zip(shortfall["code"], shortfall["reason"])]
+        return GenerationResult(lines=lines, rejected=rejected, stats=stats, shortfall=shortfall)
 
 
 def _now() -> str:
@@ -210,13 +237,19 @@ def build_requests(
     n_examples: int = 3,
     template_dir: str | Path | None = None,
     hierarchy: Any = None,
+    angles: bool = True,
+    contrast: bool = True,
 ) -> list[Request]:
     """Build one LLM request per chunk of ``lines_per_request`` lines of every planned code.
 
     In: notes (one row per code), plan (``target, code, n_samples``), ``llm`` (an
-    ``llm.LLMConfig``: model, sampling parameters, ``json_output``). Out: a list of
+    ``llm.LLMConfig``: model, sampling parameters, ``json_output``). ``angles``: the i-th request of
+    a code is about :func:`~statcodgen.generation.prompts.request_angle` (the whole note, then one
+    item each); ``contrast``: the prompts name the sibling codes' titles. Out: a list of
     ``llm.Request`` whose ``key`` is deterministic (model, messages, parameters, seed, sample
-    index) and whose ``metadata`` carries ``code``, ``label``, ``persona_id``, ``prompt_id``.
+    index) and whose ``metadata`` carries ``code``, ``label``, ``persona_id``, ``prompt_id``,
+    ``n_lines``, ``request_index`` (the rank among the code's requests), ``focus`` and ``note_items``
+    (the title and items an answer may copy).
     """
     check_int("lines_per_request", lines_per_request, 1, 500, func="build_requests")
     by_code = notes.drop_duplicates("code").set_index("code", drop=False)
@@ -241,9 +274,12 @@ def build_requests(
         if real is not None and n_examples > 0:
             examples = examples_from_real(real, row.code, hierarchy, k=n_examples, seed=seed)
         remaining = int(row.n_samples)
+        items = note_angles(note)
+        note_items = [str(note.get("title") or ""), *items]
         for i in range(n_req):
             n_lines = min(lines_per_request, remaining)
             remaining -= n_lines
+            focus = request_angle(items, i) if angles else ""
             persona = persona_by_id.get(persona_ids[k]) if persona_ids[k] else None
             messages = build_messages(
                 note,
@@ -255,18 +291,23 @@ def build_requests(
                 template_dir=template_dir,
                 hierarchy=hierarchy,
                 request_index=i,
+                focus=focus,
+                contrast=contrast,
             )
-            meta = {"code": row.code, "label": row.target, "persona_id": persona_ids[k] or "", "prompt_id": pid, "n_lines": n_lines}
+            meta = {"code": row.code, "label": row.target, "persona_id": persona_ids[k] or "", "prompt_id": pid,
+                    "n_lines": n_lines, "request_index": i, "focus": focus, "note_items": note_items}
             requests.append(make_request(messages, config=llm, seed=seed, sample_index=i, metadata=meta))
             k += 1
     return requests
 
 
-def _parser(uppercase: bool, json_output: bool) -> Callable[[str, Request], ParseResult]:
-    """Parser given to the LLM run: strips echoes of the request's own user prompt too."""
+def _parser(uppercase: bool, json_output: bool, echo_items: str = "keep") -> Callable[[str, Request], ParseResult]:
+    """Parser given to the LLM run: strips echoes of the request's own user prompt too (instructions,
+    examples); a copy of a note item or the title (``metadata["note_items"]``) follows ``echo_items``."""
     def parse(content: str, request: Request) -> ParseResult:
         prompt_lines = [line for m in request.messages if m["role"] == "user" for line in str(m["content"]).splitlines()]
-        return format_output(content, uppercase=uppercase, prompt_lines=prompt_lines, json_expected=json_output)
+        return format_output(content, uppercase=uppercase, prompt_lines=prompt_lines, json_expected=json_output,
+                             note_items=request.metadata.get("note_items") or (), echo_items=echo_items)
 
     return parse
 
@@ -287,6 +328,7 @@ def lines_from_journal(
     seed: int,
     json_output: bool = False,
     uppercase: bool = True,
+    echo_items: str = "keep",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Turn the journal's answers for ``requests`` into (lines, rejected) DataFrames.
 
@@ -297,7 +339,7 @@ def lines_from_journal(
     """
     records = journal.records()
     by_key = records.drop_duplicates("key").set_index("key") if len(records) else pd.DataFrame()
-    parse = _parser(uppercase, json_output)
+    parse = _parser(uppercase, json_output, echo_items)
     rows: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     for req in requests:

@@ -33,9 +33,9 @@ from .._validation import check_in, check_int, check_type
 from ..errors import ConfigError, InputError
 from ..personas.persona import contexts_for_code, fitting
 from ..personas.style import TAIL_WORDS, apply_style, label_salience, persona_field, word_key, word_salience
-from ..text.languages import resolve_language
+from ..text.languages import fold_word, get_language, head_words, resolve_language
 from .offline_phrases import LEXICON, candidate_lines, prose_items, title_context, title_items
-from .results import OUTPUT_COLUMNS
+from .results import OUTPUT_COLUMNS, SHORTFALL_ATTR
 
 log = logging.getLogger("statcodgen")
 
@@ -137,13 +137,14 @@ def _spread(cands: list[tuple[str, str]], n: int, rng: random.Random) -> list[st
 def _recombine(cands: list[tuple[str, str]], n: int, language: str, rng: random.Random,
                taken: set[str], max_words: int) -> list[str]:
     """Extra distinct lines when the notes are too thin: pairs of short lines joined by 'and'."""
-    joiner = {"en": " and ", "fr": " et ", "es": " y "}[language]
+    joiner = f" {get_language(language).conjunctions[0]} "
     group_of = {line: g for g, line in cands if line == g and len(line.split()) <= 3}
     short = sorted(group_of)
     out: list[str] = []
     n = min(n, len(group_of))  # a thin note stays thin: never pad with near-copies
-    pairs = [(a, b) for i, a in enumerate(short) for b in short[i + 1:]
-             if group_of[a] != group_of[b] and a not in b and b not in a]
+    key = {line: frozenset(fold_word(w, language=language) for w in line.split()) for line in short}
+    pairs = [(a, b) for i, a in enumerate(short) for b in short[i + 1:]  # not "bases et base": other words
+             if group_of[a] != group_of[b] and a not in b and b not in a and key[a] != key[b]]
     rng.shuffle(pairs)
     for a, b in pairs:
         line = a + joiner + b
@@ -165,7 +166,9 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
     ``personas``: optional list of Persona objects or a DataFrame with ``persona_id``; when given each
     line is passed through ``statcodgen.personas.style.apply_style`` and its ``persona_id`` recorded.
     Returns the generation output schema; a code whose notes cannot give enough distinct lines gets
-    fewer (:func:`statcodgen.generation.results.shortfall_table` lists them).
+    fewer: ``df.attrs["shortfall_reasons"]`` says why, per code ("the notes give 3 Includes item(s):
+    only 41 distinct phrasing(s) ..."), a warning names the codes, and
+    :func:`statcodgen.generation.results.shortfall_table` puts the reasons in ``shortfall``.
     """
     func = "generate_offline"
     check_type("notes", notes, pd.DataFrame, func=func)
@@ -174,11 +177,15 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
     check_int("max_words", max_words, 1, func=func)
     rows_by_code = note_lookup(notes)
     plan_rows = _plan_rows(plan, func)
+    planned: dict[str, int] = {}
+    for code, _, n in plan_rows:
+        planned[code] = planned.get(code, 0) + n
     persona_list = _persona_list(personas)
     salience_for = _salience_for(rows_by_code) if persona_list else None
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out: list[dict[str, Any]] = []
     pools: dict[str, list[Any]] = {}
+    short: dict[str, str] = {}
     for code, target, n in plan_rows:
         row = rows_by_code.get(code)
         if row is None:
@@ -194,11 +201,13 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
                 parent = rows_by_code[str(parent)].get("parent")
         cands = candidate_lines(items, language=lang, max_words=max_words, context_items=prose,
                                 context=title_context(row.get("title", ""), LEXICON[lang]),
-                                excluded=note_items(row, "excludes"))
+                                excluded=note_items(row, "excludes"), heads=head_words(items, language=lang))
         rng = random.Random(f"{seed}:{code}")
         lines = _spread(cands, n, rng)
         if len(lines) < n:
-            lines += _recombine(cands, n - len(lines), lang, rng, set(lines), max_words)
+            joined = _recombine(cands, n - len(lines), lang, rng, set(lines), max_words)
+            lines += joined
+            short[code] = _shortfall_reason(row, n, len(cands), len(joined))
         label = label_for(code, target, row, hierarchy, target_level)
         line_salience = salience_for(row) if salience_for is not None else None
         for i, line in enumerate(lines):
@@ -213,7 +222,22 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
                         "seed": seed, "request_key": line_key("offline", code, seed, i, text), "created_at": created})
     df = lines_frame(out)
     _warn_small_pools(pools, len(persona_list))
+    counts = df["code"].value_counts()
+    reasons = {code: why for code, why in short.items() if int(counts.get(code, 0)) < planned.get(code, 0)}
+    df.attrs[SHORTFALL_ATTR] = reasons
+    if reasons:
+        log.warning("offline generation: %d code(s) got fewer lines than planned: %s", len(reasons),
+                    "; ".join(f"{c} ({int(counts.get(c, 0))} of {planned[c]}: {why})" for c, why in reasons.items()))
     return df
+
+
+def _shortfall_reason(row: dict[str, Any], planned: int, n_candidates: int, n_joined: int) -> str:
+    """Why a code's notes give fewer distinct lines than planned, in numbers."""
+    n_inc, n_also = len(note_items(row, "includes")), len(note_items(row, "also_includes"))
+    what = (f"{n_inc} Includes item(s)" + (f" and {n_also} Also-includes item(s)" if n_also else "")
+            if n_inc or n_also else "no Includes items (title only)")
+    joined = f" + {n_joined} pair(s) of short lines" if n_joined else ""
+    return f"the notes give {what}: only {n_candidates} distinct phrasing(s){joined} for {planned} planned"
 
 
 def _persona_list(personas: Any) -> list[Any]:

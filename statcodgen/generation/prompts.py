@@ -5,11 +5,15 @@ Templates are Jinja2 files ``prompt_system.<lang>.j2`` and ``prompt_user.<lang>.
 override one file or add a language without touching the package. The variables a template
 receives are documented in :func:`render_context`.
 
-The structure follows the reference French prompt: expert coder role, one activity per line,
-UPPERCASE, no numbering, no preamble, material of manufactured goods, "other"/destination where
-relevant, short declarations as written on business registration forms; then the class title,
-its Includes and Also-includes items, its Not-includes items as explicit negatives with the
-codes they belong to, and the titles of the levels above.
+Template version 3 (issue 12) is short and about the note: the class title, its Includes and
+Also-includes items, the titles of its sibling classes as "not this class" (``contrast``), an
+optional ``focus`` (one note item: a code's successive requests take distinct angles, see
+:func:`request_angle`), the format in one sentence, and one example (the user's real
+declarations when given, else a bakery). Version 2 (the reference French prompt's structure: the
+levels above, a list of conditions on the wording, the Excludes as negatives, "request number k:
+other wordings") made a weak model write generic manufacturing and retail lines for every class and
+drift further with each request; its variables (``ancestors``, ``excludes``, ``request_index``) are
+still given to the templates, so a user template can use them.
 """
 
 from __future__ import annotations
@@ -37,9 +41,14 @@ __all__ = [
     "examples_from_real",
     "prompt_id_for",
     "available_languages",
+    "note_angles",
+    "request_angle",
+    "sibling_titles",
 ]
 
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"
+#: most sibling titles shown as "not this class"
+MAX_SIBLINGS = 5
 LANGUAGES = ("fr", "en", "es")
 _PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 _PERSONA_FIELDS = ("id", "description", "occupation", "business_context", "region", "city", "age",
@@ -203,13 +212,15 @@ def _missing(value: Any) -> bool:
 
 def render_context(note: Any, *, n_lines: int = 20, examples: Sequence[str] = (), persona: Any = None,
                    json_output: bool = False, hierarchy: Any = None, request_index: int = 0,
-                   language: str | None = None) -> dict[str, Any]:
+                   language: str | None = None, focus: str = "", contrast: bool = True) -> dict[str, Any]:
     """The variables given to the templates.
 
     ``code, title, includes (list[str]), also_includes (list[str]), excludes (list of {text, codes}),
     ancestors (list of {code, title}, section first), examples (list[str]; empty -> the template's
     generic example), n_lines, persona (dict of Persona fields and ``prompt``, the persona's paragraph
-    in ``language``; or None), json_output, request_index``.
+    in ``language``; or None), json_output, request_index, focus (str: the one note item this request
+    is about, "" for the whole note), siblings (list[str]: titles of the sibling codes when
+    ``contrast`` and a ``hierarchy`` are given, see :func:`sibling_titles`)``.
     """
     row = _as_mapping(note)
     if "code" not in row or "title" not in row:
@@ -227,12 +238,15 @@ def render_context(note: Any, *, n_lines: int = 20, examples: Sequence[str] = ()
         "persona": _persona(persona, language),
         "json_output": json_output,
         "request_index": request_index,
+        "focus": re.sub(r"\s+", " ", str(focus or "")).strip(),
+        "siblings": sibling_titles(code, hierarchy) if contrast else [],
     }
 
 
 def build_messages(note: Any, *, language: str = "fr", n_lines: int = 20, examples: Sequence[str] = (),
                    persona: Any = None, json_output: bool = False, template_dir: str | Path | None = None,
-                   hierarchy: Any = None, request_index: int = 0) -> list[dict[str, str]]:
+                   hierarchy: Any = None, request_index: int = 0, focus: str = "",
+                   contrast: bool = True) -> list[dict[str, str]]:
     """Chat messages ``[{"role": "system", ...}, {"role": "user", ...}]`` for one note row.
 
     ``note``: one row (Series or dict) of :func:`statcodgen.sources.notes.load_notes`. ``language``: template
@@ -240,16 +254,21 @@ def build_messages(note: Any, *, language: str = "fr", n_lines: int = 20, exampl
     ``examples``: real declarations to show (see :func:`examples_from_real`); without them the
     template shows its generic example. ``persona``: a :class:`statcodgen.personas.persona.Persona` (or dict)
     whose description and writing style are put in the persona slot. ``json_output``: ask for
-    ``{"lines": [...]}`` instead of plain lines. ``request_index`` varies the wording of repeated
-    requests for the same code (the templates ask for different lines than earlier requests).
+    ``{"lines": [...]}`` instead of plain lines. ``request_index``: the rank of this request among
+    its code's (given to the templates; the package's do not use it). ``focus``: one item of the
+    note this request is about (:func:`request_angle`). ``contrast``: name the sibling codes' titles
+    (from ``hierarchy``) as "not this class".
     """
     func = "build_messages"
     check_int("n_lines", n_lines, 1, 500, func=func)
     check_int("request_index", request_index, 0, func=func)
     check_type("json_output", json_output, bool, func=func)
+    check_type("focus", focus, str, func=func)
+    check_type("contrast", contrast, bool, func=func)
     check_in("language", language, available_languages(template_dir), func=func)
     ctx = render_context(note, n_lines=n_lines, examples=examples, persona=persona, json_output=json_output,
-                         hierarchy=hierarchy, request_index=request_index, language=language)
+                         hierarchy=hierarchy, request_index=request_index, language=language, focus=focus,
+                         contrast=contrast)
     env = _environment(template_dir)
     system_name, user_name = _template_names(language)
     try:
@@ -307,3 +326,43 @@ def _is_sibling(other: str, code: str, hierarchy: Any) -> bool:
             return False
     stem = code[:-1]  # 08.12Z -> 08.12 (same class), 08.12 -> 08.1 (same group)
     return bool(stem) and other.startswith(stem)
+
+
+def note_angles(note: Any) -> list[str]:
+    """The distinct angles of a note: its Includes then Also-includes items as parsed (an enumeration
+    split by the loader, "head: a", "head: b", stays one angle per member), duplicates dropped."""
+    row = _as_mapping(note)
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in _items(row, "includes") + _items(row, "also_includes"):
+        key = re.sub(r"\W+", " ", item.casefold()).strip()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(re.sub(r"\s+", " ", item).strip())
+    return out
+
+
+def request_angle(angles: Sequence[str], index: int) -> str:
+    """The focus of a code's request number ``index`` (0-based): ``""`` (the whole note) for the first,
+    then each angle in turn, then the whole note again, and around (period ``len(angles) + 1``)."""
+    k = index % (len(angles) + 1)
+    return "" if k == 0 else str(angles[k - 1])
+
+
+def sibling_titles(code: str, hierarchy: Any, *, k: int = MAX_SIBLINGS) -> list[str]:
+    """Titles of up to ``k`` codes next to ``code``: the other children of its parent, else (an only child,
+    e.g. 05.10 alone in group 05.1) the other finest codes of its division. ``[]`` without a hierarchy
+    or when the code has no neighbour (99.00, alone in section U)."""
+    if hierarchy is None:
+        return []
+    try:
+        parent = hierarchy.parent(code)
+        sibs = [c for c in hierarchy.children(parent) if c != code] if parent else []
+        if not sibs:
+            level = getattr(hierarchy, "level")(code)
+            div = hierarchy.ancestor(code, "division") if level not in ("section", "division") else None
+            sibs = [c for c in hierarchy.leaves(div) if c != code] if div else []
+        titles = [re.sub(r"\s+", " ", str(hierarchy.title(c) or "")).strip() for c in sibs]
+    except Exception:  # a code outside the hierarchy: the prompt works without its neighbours
+        return []
+    return [t for t in titles if t][:k]

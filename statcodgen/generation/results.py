@@ -19,7 +19,8 @@ import pandas as pd
 from .._io import frames_exist, read_frames, read_json, write_frames, write_json
 from ..errors import ConfigError
 
-__all__ = ["OUTPUT_COLUMNS", "REJECTED_COLUMNS", "SHORTFALL_COLUMNS", "GenerationResult", "shortfall_table"]
+__all__ = ["OUTPUT_COLUMNS", "REJECTED_COLUMNS", "SHORTFALL_COLUMNS", "SHORTFALL_ATTR", "GenerationResult",
+           "shortfall_table", "format_shortfall"]
 
 #: The generation output schema (ARCHITECTURE.md): one row per generated line.
 OUTPUT_COLUMNS = ["text", "code", "label", "generator", "model", "prompt_id", "persona_id",
@@ -27,7 +28,9 @@ OUTPUT_COLUMNS = ["text", "code", "label", "generator", "model", "prompt_id", "p
 #: Lines removed by parsing and requests that failed.
 REJECTED_COLUMNS = ["code", "request_key", "text", "reason", "raw"]
 #: One row per planned code that got fewer lines than planned.
-SHORTFALL_COLUMNS = ["code", "label", "requested", "produced", "reason"]
+SHORTFALL_COLUMNS = ["code", "label", "planned", "produced", "reason"]
+#: Key of ``lines.attrs`` where a generator leaves its per-code shortfall reasons (``{code: reason}``).
+SHORTFALL_ATTR = "shortfall_reasons"
 _FRAMES = ("lines", "rejected", "shortfall")
 
 
@@ -75,29 +78,45 @@ class GenerationResult:
 
 
 def shortfall_table(plan: pd.DataFrame, lines: pd.DataFrame, rejected: pd.DataFrame | None = None, *,
-                    reason: str = "") -> pd.DataFrame:
+                    reason: str = "", reasons: dict[str, str] | None = None) -> pd.DataFrame:
     """The planned codes (``plan``: ``code, n_samples``, ``target`` optional) that got fewer ``lines``
-    than planned: ``code, label`` (the plan's target), ``requested``, ``produced``, ``reason`` (what
-    ``rejected`` holds for the code -- failed requests, lines removed by parsing -- else ``reason``)."""
+    than planned: ``code, label`` (the plan's target), ``planned``, ``produced``, ``reason`` -- what
+    ``rejected`` holds for the code (failed requests, lines removed by parsing), else the generator's
+    own reason for the code (``reasons``, else ``lines.attrs["shortfall_reasons"]`` as
+    :func:`~statcodgen.generation.offline.generate_offline` returns it, e.g. "the notes give 3
+    Includes item(s): only 41 distinct phrasing(s) for 200 planned"), else ``reason``."""
     produced = lines["code"].astype(str).value_counts() if len(lines) else pd.Series(dtype=int)
+    own = reasons if reasons is not None else (lines.attrs.get(SHORTFALL_ATTR) or {})
     lost = rejected.assign(kind=rejected["reason"].astype(str).str.startswith("request_")) \
         if rejected is not None and len(rejected) else None
-    requested: dict[str, list[Any]] = {}
+    planned: dict[str, list[Any]] = {}
     for row in plan.itertuples(index=False):
         code = str(row.code)
-        entry = requested.setdefault(code, [str(getattr(row, "target", "") or ""), 0])
+        entry = planned.setdefault(code, [str(getattr(row, "target", "") or ""), 0])
         entry[1] += int(row.n_samples)
     rows = []
-    for code, (label, n) in requested.items():
+    for code, (label, n) in planned.items():
         got = int(produced.get(code, 0))
         if got >= n:
             continue
-        why = reason
+        why = str(own.get(code) or reason)
         if lost is not None:
             mine = lost[lost["code"].astype(str) == code]
             parts = [f"{int(mine['kind'].sum())} request(s) failed"] if mine["kind"].any() else []
             if (~mine["kind"]).any():
                 parts.append(f"{int((~mine['kind']).sum())} line(s) removed by parsing")
-            why = ", ".join(parts) or reason
-        rows.append({"code": code, "label": label, "requested": n, "produced": got, "reason": why})
+            why = ", ".join(parts) or why
+        rows.append({"code": code, "label": label, "planned": n, "produced": got, "reason": why})
     return pd.DataFrame(rows, columns=SHORTFALL_COLUMNS)
+
+
+def format_shortfall(shortfall: pd.DataFrame, *, limit: int = 10) -> str:
+    """One line per code of a :func:`shortfall_table` (the first ``limit``), for a log or the console:
+    ``"99.00Y (U): 214 of 800 -- the notes give ..."``; "" when nothing is short."""
+    if shortfall is None or not len(shortfall):
+        return ""
+    rows = [f"{r.code} ({r.label}): {int(r.produced)} of {int(r.planned)} -- {r.reason}" if r.label else
+            f"{r.code}: {int(r.produced)} of {int(r.planned)} -- {r.reason}" for r in shortfall.head(limit).itertuples()]
+    more = f"\n... and {len(shortfall) - limit} more code(s)" if len(shortfall) > limit else ""
+    total = int((shortfall["planned"] - shortfall["produced"]).sum())
+    return f"{len(shortfall)} code(s) got {total:,} fewer lines than planned:\n" + "\n".join(rows) + more

@@ -8,7 +8,10 @@ Out: answers parsed into lines and written to the journal, and a
 * :func:`run_requests` (sync) / :func:`run_requests_async` — send every request not already done in
   the journal, with a bounded worker pool per endpoint, retries with exponential backoff + full
   jitter honouring ``Retry-After`` on 429/5xx/timeouts/connection errors, optional AIMD adaptive
-  concurrency, JSON output with automatic fallback, usage and cost accounting. Fatal answers
+  concurrency (a 429 and a timeout both halve it), a timeout per endpoint (``LLMConfig.timeout_for``)
+  and one :class:`LLMTimeoutWarning` after repeated timeouts, optional streaming (idle timeout),
+  JSON output (a JSON schema of N lines) with a fallback to text per endpoint, usage and cost
+  accounting (see :mod:`statcodgen.llm._transport` for one HTTP attempt). Fatal answers
   (401/403/404, 400 context length, or ``max_consecutive_failures`` failures in a row) raise
   :class:`~statcodgen.errors.FatalLLMError` after cancelling the rest; reaching ``max_cost`` raises
   :class:`~statcodgen.errors.BudgetExceededError`. Both carry ``.stats``; the journal is written.
@@ -19,27 +22,36 @@ Out: answers parsed into lines and written to the journal, and a
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
+import logging
+import math
 import random
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import BudgetExceededError, FatalLLMError
+from ._transport import Answer, Attempt, lines_schema, send
 from .journal import Journal
 from .config import LLMConfig, Request, RunStats
 from .parsing import ParseResult, format_output
 
-__all__ = ["run_requests", "run_requests_async", "register_requests"]
+__all__ = ["run_requests", "run_requests_async", "register_requests", "LLMTimeoutWarning"]
 
-_RETRYABLE = {408, 409, 425, 429, 500, 502, 503, 504}
+log = logging.getLogger(__name__)
+#: timeouts in a run after which :class:`LLMTimeoutWarning` is emitted (once)
+TIMEOUT_WARN_AFTER = 3
+
+
+class LLMTimeoutWarning(UserWarning):
+    """Requests keep timing out: the message gives the measured seconds per successful request,
+    the timeout and what to change (``--timeout`` / ``[llm] timeout``, ``--concurrency``)."""
 
 
 class _Limiter:
-    """Concurrency gate per endpoint; AIMD when ``adaptive``."""
+    """Concurrency gate per endpoint; AIMD when ``adaptive`` (halved by a 429 or a timeout, once per window)."""
 
     def __init__(self, cap: int, adaptive: bool) -> None:
         self.cap, self.adaptive = cap, adaptive
@@ -74,33 +86,6 @@ class _Limiter:
             self.trace.append((time.perf_counter(), self.limit))
 
 
-class _Attempt(Exception):
-    """Outcome of one HTTP attempt that did not produce content."""
-
-    def __init__(self, kind: str, message: str, *, retry_after: float | None = None, raw: str | None = None, status: int = 0):
-        super().__init__(message)
-        self.kind, self.message, self.retry_after, self.raw, self.status = kind, message, retry_after, raw, status
-
-
-def _retry_after(headers: Any) -> float | None:
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
-    val = headers.get("retry-after")
-    if not val:
-        return None
-    try:
-        return max(0.0, float(val))
-    except ValueError:
-        dt = email.utils.parsedate_to_datetime(val) if val else None
-        return None if dt is None else max(0.0, dt.timestamp() - time.time())
-
-
 class _Run:
     """State shared by the workers of one run."""
 
@@ -108,7 +93,14 @@ class _Run:
         self.config, self.journal, self.parser, self.api_key = config, journal, parser, key
         self.stats = RunStats()
         self.rng = random.Random(config.seed)
-        self.json_ok = config.json_output
+        self.no_format: set[str] = set()  # endpoints that refused response_format: text mode
+        self.no_stream_options: set[str] = set()  # endpoints that refused stream_options
+        self.timeouts = {e.base_url: config.timeout_for(e.base_url) for e in config.endpoints()}
+        self.timeout_warned = False
+        self.done_seconds: list[float] = []  # duration of each successful attempt
+        self.chunks = 0
+        self.postfix_at = 0.0
+        self.t0 = time.perf_counter()
         self.stop: str | None = None
         self.error: Exception | None = None
         self.consecutive_failures = 0
@@ -130,63 +122,33 @@ class _Run:
         cap = min(c.backoff_max, c.backoff_base * 2 ** (attempt - 1))
         return self.rng.uniform(0, cap) if c.jitter else cap
 
-    def body(self, r: Request) -> dict[str, Any]:
+    def response_format(self, r: Request, url: str | None) -> dict[str, Any] | None:
+        """JSON schema of ``n_lines`` lines (from the request's metadata), else ``json_object``; None when
+        ``json_output`` is off or ``url`` refused it."""
+        if not self.config.json_output or (url is not None and url in self.no_format):
+            return None
+        n = r.metadata.get("n_lines")
+        return lines_schema(n) if isinstance(n, int) and not isinstance(n, bool) and n >= 1 else {"type": "json_object"}
+
+    def body(self, r: Request, url: str | None = None) -> dict[str, Any]:
+        """The JSON body sent to ``url`` (without the streaming fields; also what the journal keeps)."""
         b: dict[str, Any] = {"model": self.config.model, "messages": r.messages, **r.params}
-        if self.json_ok:
-            b["response_format"] = {"type": "json_object"}
+        fmt = self.response_format(r, url)
+        if fmt is not None:
+            b["response_format"] = fmt
         return b
 
-    async def call(self, client: Any, r: Request, url: str) -> tuple[str, str, dict[str, int]]:
-        """One HTTP attempt; returns (raw body, content, usage) or raises :class:`_Attempt`."""
-        import openai
-
-        body = self.body(r)
+    async def call(self, client: Any, r: Request, url: str) -> Answer:
+        """One HTTP attempt; returns an :class:`Answer` or raises :class:`Attempt`."""
+        body = self.body(r, url)
+        if self.config.stream:
+            body["stream"] = True
+            if url not in self.no_stream_options:
+                body["stream_options"] = {"include_usage": True}
         self.stats.sent += 1
-        try:
-            # client.post with the body as is: same auth, headers and errors as chat.completions.create,
-            # without its per-call typed transform (~0.7 ms of CPU per request, which caps throughput)
-            raw = await client.post(
-                "/chat/completions", body=body, cast_to=str, options={"headers": {"X-Request-Key": r.key}}
-            )
-        except openai.APIStatusError as e:
-            status = e.status_code
-            msg = self.redact(str(getattr(e, "message", e)))
-            low = msg.lower()
-            ra = _retry_after(e.response.headers)
-            if status in _RETRYABLE or status >= 520:
-                raise _Attempt("retry", f"HTTP {status}: {msg}", retry_after=ra, status=status) from None
-            if status == 400 and "response_format" in body and ("response_format" in low or "json" in low):
-                raise _Attempt("no_json", f"HTTP 400: {msg}", status=400) from None
-            env = self.config.api_key_env
-            if status in (401, 403):
-                text = (f"The endpoint {url} rejected the API key from ${env} ({status}): {msg} "
-                        f"Set {env} to a valid key for this endpoint.")
-            elif status == 404:
-                text = (f"The endpoint {url} does not know the model {self.config.model!r} or the path (404): {msg} "
-                        "Check LLMConfig.model and base_url (it usually ends with /v1).")
-            elif status == 400 and ("context" in low or "maximum" in low or "too long" in low or "tokens" in low):
-                text = (f"Request {r.key[:12]} is longer than the model's context at {url} (400): {msg} "
-                        "Shorten the prompt (fewer examples or items) or use a model with a longer context.")
-            else:
-                text = f"The endpoint {url} refused request {r.key[:12]} ({status}): {msg}"
-            raise _Attempt("fatal", text, status=status) from None
-        except openai.APITimeoutError:
-            raise _Attempt("retry", f"timeout after {self.config.timeout:g} s") from None
-        except openai.APIConnectionError as e:
-            cause = e.__cause__ or e
-            raise _Attempt("retry", f"connection error: {type(cause).__name__}: {self.redact(str(cause))[:200]}") from None
-        try:
-            data = json.loads(raw)
-            content = data["choices"][0]["message"].get("content")
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            raise _Attempt("retry", "malformed_response: the body is not a chat completion JSON", raw=raw) from None
-        if content is None or not str(content).strip():
-            raise _Attempt("retry", "empty_content: the answer has no text", raw=raw) from None
-        usage = data.get("usage") or {}
-        return raw, str(content), {
-            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
-            "completion_tokens": int(usage.get("completion_tokens") or 0),
-        }
+        return await send(client, body, key=r.key, url=url, timeout=self.timeouts[url], model=self.config.model,
+                          api_key_env=self.config.api_key_env, redact=self.redact,
+                          on_chunk=self.on_chunk if self.config.stream else None)
 
     async def process(self, client: Any, limiter: _Limiter, r: Request, url: str, queue: asyncio.Queue[Request | None]) -> None:
         """Send ``r`` until done, failed or the run stops. With several endpoints, a request to retry
@@ -196,12 +158,16 @@ class _Run:
             attempts = self.attempts.get(r.key, 0) + 1
             self.attempts[r.key] = attempts
             epoch = await limiter.acquire()
+            t0 = time.perf_counter()
             try:
-                raw, content, usage = await self.call(client, r, url)
-            except _Attempt as a:
+                ans = await self.call(client, r, url)
+            except Attempt as a:
                 await limiter.release()
+                if a.kind == "no_stream_options":
+                    self.no_stream_options.add(url)
                 if a.kind == "no_json":
-                    self.json_ok, self.stats.json_fallback = False, True
+                    self.drop_format(r, url, a)
+                if a.kind in ("no_json", "no_stream_options"):  # not an attempt: the same request, adapted
                     self.attempts[r.key] -= 1
                     continue
                 if a.kind == "fatal":
@@ -211,6 +177,10 @@ class _Run:
                 if a.status == 429:
                     self.stats.rate_limited += 1
                     limiter.on_rate_limit(epoch)
+                elif a.timed_out:  # the server is overloaded as surely as with a 429: same decrease
+                    self.stats.timeouts += 1
+                    limiter.on_rate_limit(epoch)
+                    self.warn_timeouts(url, limiter)
                 if attempts > c.max_retries:
                     self.journal.record_failure(r.key, f"gave up after {attempts} attempts: {a.message}", raw=a.raw,
                                                 attempts=attempts, metadata=r.metadata)
@@ -235,13 +205,16 @@ class _Run:
                 raise
             await limiter.release()
             limiter.on_success()
-            parsed = self.parser(content, r)
+            self.done_seconds.append(time.perf_counter() - t0)
+            parsed = self.parser(ans.content, r)
+            usage = ans.usage
             self.journal.record_success(
-                r.key, raw, lines=parsed.lines, rejected=parsed.rejected, attempts=attempts, metadata=r.metadata, **usage
+                r.key, ans.raw, lines=parsed.lines, rejected=parsed.rejected, attempts=attempts, metadata=r.metadata, **usage
             )
             self.consecutive_failures = 0
             st = self.stats
             st.succeeded += 1
+            st.usage_estimated += int(ans.estimated)
             st.prompt_tokens += usage["prompt_tokens"]
             st.completion_tokens += usage["completion_tokens"]
             if c.prices is not None:
@@ -254,6 +227,64 @@ class _Run:
                     )
             self.tick()
             return
+
+    def drop_format(self, r: Request, url: str, a: Attempt) -> None:
+        """``url`` refused ``response_format``: send it plain text prompts from now on; warn once per endpoint."""
+        if url in self.no_format:
+            return
+        fmt = self.response_format(r, url) or {}
+        self.no_format.add(url)
+        self.stats.json_fallback = True
+        self.stats.json_schema_fallback |= fmt.get("type") == "json_schema"
+        msg = (f"The endpoint {url} refused response_format={fmt.get('type')!r} ({a.message[:200]}); its requests are "
+               "sent without response_format for the rest of the run and the answers are parsed as text.")
+        log.warning(msg)
+        self.stats.warnings.append(msg)
+
+    def warn_timeouts(self, url: str, limiter: _Limiter) -> None:
+        """After :data:`TIMEOUT_WARN_AFTER` timeouts, once per run: log and warn with the measured
+        seconds per successful request, the timeout and what to change."""
+        st, c = self.stats, self.config
+        if self.timeout_warned or st.timeouts < TIMEOUT_WARN_AFTER:
+            return
+        self.timeout_warned = True
+        t = self.timeouts[url]
+        done = self.done_seconds
+        if done:
+            mean, slowest = sum(done) / len(done), max(done)
+            every = (time.perf_counter() - self.t0) / len(done)
+            measured = (f"Successful requests took {mean:.1f} s each on average (slowest {slowest:.1f} s; "
+                        f"{len(done)} done so far, one every {every:.1f} s)")
+        else:
+            slowest = t
+            measured = f"No request has succeeded yet: every answer took longer than {t:g} s"
+        want = max(2 * t, 3 * slowest)  # the slowest answers are longer than any success: keep a margin
+        suggest = math.ceil(want) if want < 60 else int(math.ceil(want / 10.0) * 10)
+        msg = (f"{st.timeouts} requests to {url} timed out after {t:g} s: the client gave up and sent them again, and a "
+               f"server that does not cancel abandoned requests computes each of them again. {measured}. Raise the "
+               f"timeout above the slowest answer (--timeout {suggest} on the command line, or timeout = {suggest} "
+               f"under [llm]) and/or lower the concurrency (now {limiter.cap}: --concurrency {max(1, limiter.cap // 2)}, "
+               f"or concurrency under [llm])"
+               + ("" if c.adaptive else "; --adaptive (adaptive = true) lowers it by itself on timeouts")
+               + ("" if c.stream else "; --stream (stream = true) makes the timeout an idle timeout between chunks")
+               + ".")
+        log.warning(msg)
+        warnings.warn(msg, LLMTimeoutWarning, stacklevel=2)
+        st.warnings.append(msg)
+
+    def on_chunk(self, n: int) -> None:
+        """A streamed piece of content arrived: count it, refresh the progress bar at most once a second."""
+        self.chunks += n
+        now = time.perf_counter()
+        if self.bar is not None and now - self.postfix_at >= 1.0:
+            self.postfix_at = now
+            self.postfix()
+
+    def postfix(self) -> None:
+        st = self.stats
+        extra = {"chunks": self.chunks} if self.config.stream else {}
+        self.bar.set_postfix(retries=st.retries, timeouts=st.timeouts, http429=st.rate_limited, failed=st.failed,
+                             cost=round(st.cost, 4), **extra, refresh=False)
 
     def fail(self, err: Exception, reason: str) -> None:
         if self.stop is None or self.stop == "budget":
@@ -271,10 +302,8 @@ class _Run:
                 self.queue.put_nowait(None)
         if self.bar is not None:
             self.bar.update(1)
-            if self.bar.n % 25 == 0:
-                st = self.stats
-                self.bar.set_postfix(retries=st.retries, http429=st.rate_limited, failed=st.failed,
-                                     cost=round(st.cost, 4), refresh=False)
+            if self.bar.n % 25 == 0 or self.stats.timeouts:
+                self.postfix()
 
 
 def _default_parser(config: LLMConfig) -> Callable[[str, Request], ParseResult]:
@@ -323,6 +352,7 @@ async def run_requests_async(
     key = config.api_key()
     run = _Run(config, journal, parser or _default_parser(config), key)
     run.stats.requests = len(reqs)
+    run.stats.timeout_s = [run.timeouts[e.base_url] for e in endpoints]
     todo = _register(run, reqs)
     run.stats.cached = len(reqs) - len(todo)
     if not todo:
@@ -333,7 +363,8 @@ async def run_requests_async(
     for r in todo:
         queue.put_nowait(r)
     clients = [
-        openai.AsyncOpenAI(api_key=key, base_url=e.base_url, max_retries=0, timeout=config.timeout, http_client=http_client)
+        openai.AsyncOpenAI(api_key=key, base_url=e.base_url, max_retries=0, timeout=run.timeouts[e.base_url],
+                           http_client=http_client)
         for e in endpoints
     ]
     limiters = [_Limiter(e.concurrency, config.adaptive) for e in endpoints]
@@ -362,6 +393,8 @@ async def run_requests_async(
     st = run.stats
     st.elapsed = time.perf_counter() - t0
     st.final_concurrency = [lim.limit for lim in limiters]
+    if run.done_seconds:
+        st.mean_request_s, st.max_request_s = sum(run.done_seconds) / len(run.done_seconds), max(run.done_seconds)
     st.concurrency_trace = [[(t - t0, v) for t, v in lim.trace] for lim in limiters]
     st.stopped = run.stop
     if run.error is not None:

@@ -6,6 +6,7 @@ in :mod:`statcodgen.llm.client` consumes, and estimates; nothing here sends a re
 * :class:`LLMConfig` (with :class:`Endpoint`, :class:`Prices`) — validated settings (pydantic,
   ``extra="forbid"``, errors raised as :class:`~statcodgen.errors.ConfigError`); the API key is read
   from the environment variable named by ``api_key_env`` when the run starts, never stored.
+  :meth:`LLMConfig.timeout_for` resolves ``timeout="auto"`` per endpoint (:func:`is_local_url`).
 * :class:`Request` / :func:`make_request` — one chat request with its deterministic journal key.
 * :class:`RunStats` — the counters a run returns (requests, retries, tokens, cost, concurrency).
 * :func:`dry_run` -> :class:`DryRunSummary` — requests, token and cost estimate; sends nothing.
@@ -13,13 +14,15 @@ in :mod:`statcodgen.llm.client` consumes, and estimates; nothing here sends a re
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
 from .journal import Journal, request_key
@@ -27,9 +30,46 @@ from .journal import Journal, request_key
 if TYPE_CHECKING:  # pandas is imported lazily: the run path must start fast
     import pandas as pd
 
-__all__ = ["Endpoint", "Prices", "LLMConfig", "Request", "make_request", "RunStats", "dry_run", "DryRunSummary"]
+__all__ = ["Endpoint", "Prices", "LLMConfig", "Request", "make_request", "RunStats", "dry_run", "DryRunSummary",
+           "is_local_url", "AUTO_TIMEOUT_LOCAL", "AUTO_TIMEOUT_HOSTED"]
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+#: ``timeout="auto"``: seconds for a server on this machine or the LAN (a CPU llama.cpp answer takes minutes)
+AUTO_TIMEOUT_LOCAL = 900.0
+#: ``timeout="auto"``: seconds for a hosted API (answers in seconds; a longer wait is a lost request)
+AUTO_TIMEOUT_HOSTED = 120.0
+#: ports of self-hosted servers: Ollama, vLLM, llama.cpp, LM Studio, SGLang
+_LOCAL_PORTS = {11434, 8000, 8080, 1234, 30000}
+_LAN_SUFFIXES = (".local", ".lan", ".internal", ".home.arpa", ".localhost")
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")  # Tailscale and other overlay networks
+
+
+def is_local_url(url: str) -> bool:
+    """Whether ``url`` points to a self-hosted server (this machine or the LAN) rather than a hosted API.
+
+    In: a base URL. Out: True when its host is loopback (``127.0.0.0/8``, ``localhost``, ``::1``,
+    ``0.0.0.0``), a private, link-local or ``100.64.0.0/10`` address, a one-label name (``gpu1``, a
+    compose service), a name ending in ``.local``/``.lan``/``.internal``/``.home.arpa``, or when its
+    port is one of 11434 (Ollama), 8000 (vLLM), 8080 (llama.cpp), 1234 (LM Studio), 30000 (SGLang).
+    An URL without a host is not local.
+    """
+    parsed = urlparse(str(url))
+    host = (parsed.hostname or "").lower()
+    if not host:
+        return False
+    if host in _LOCAL_HOSTS or host.endswith(_LAN_SUFFIXES) or ("." not in host and ":" not in host):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    if ip is not None and (ip.is_private or ip.is_loopback or ip.is_link_local or ip in _CGNAT):
+        return True
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    return port in _LOCAL_PORTS
 
 
 class _Model(BaseModel):
@@ -62,16 +102,36 @@ class LLMConfig(_Model):
 
     ``concurrency`` is the per-endpoint cap for a plain URL. ``max_retries`` counts retries after
     the first attempt. ``prices`` is per 1M tokens; ``max_cost`` stops the run when reached.
-    ``adaptive`` enables AIMD concurrency (halve on 429, +1 per window of successes up to the cap).
-    ``json_output`` asks for ``response_format={"type": "json_object"}`` and falls back to plain
-    text automatically when the server rejects it.
+    ``adaptive`` enables AIMD concurrency (halve on a 429 or a timeout, +1 per window of successes
+    up to the cap). ``max_tokens`` caps each answer (sent as ``max_tokens``; part of the request key).
+
+    ``timeout`` — seconds the client waits for an answer before it gives up and retries (a server
+    that does not cancel abandoned requests computes them again, so a too short timeout multiplies
+    the work). A number is used as is; ``"auto"`` (the default; ``None`` means the same) is chosen
+    per endpoint by :meth:`timeout_for`: :data:`AUTO_TIMEOUT_LOCAL` (900 s) for a self-hosted server
+    (see :func:`is_local_url`: loopback, private LAN address, one-label host, ports 11434, 8000, 8080...),
+    :data:`AUTO_TIMEOUT_HOSTED` (120 s) for a hosted API. After 3 timeouts the run warns once with
+    the measured seconds per successful request and what to change.
+
+    ``stream`` — use the streaming API: the answer is read chunk by chunk and ``timeout`` is an
+    idle timeout (the longest wait for the next chunk, or for the first one while the server reads
+    the prompt), so a slow but alive server is not mistaken for a dead one. Token usage comes from
+    the last chunk (``stream_options={"include_usage": true}``); when the server sends none it is
+    estimated as characters/4 and counted in ``RunStats.usage_estimated``.
+
+    ``json_output`` — ask for JSON: a request whose metadata has ``n_lines`` = N (the generation
+    requests) sends ``response_format={"type": "json_schema", ...}`` for ``{"lines": [N strings]}``
+    (``minItems`` = ``maxItems`` = N); other requests send ``{"type": "json_object"}``. When an
+    endpoint refuses it (HTTP 400 naming ``response_format``, ``json_schema`` or "unsupported"),
+    that endpoint falls back once to plain text for the rest of the run, with one warning
+    (``RunStats.json_fallback`` / ``json_schema_fallback``).
     """
 
     model: str = Field(min_length=1)
     base_url: str | list[Endpoint | str] = "https://api.openai.com/v1"
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = Field(8, ge=1, le=4096)
-    timeout: float = Field(60.0, gt=0)
+    timeout: float | Literal["auto"] | None = "auto"
     max_retries: int = Field(6, ge=0)
     backoff_base: float = Field(0.5, ge=0)
     backoff_max: float = Field(30.0, ge=0)
@@ -80,11 +140,29 @@ class LLMConfig(_Model):
     temperature: float | None = Field(1.0, ge=0, le=2)
     max_tokens: int | None = Field(None, ge=1)
     json_output: bool = False
+    stream: bool = False
     prices: Prices | None = None
     max_cost: float | None = Field(None, gt=0)
     adaptive: bool = False
     max_consecutive_failures: int = Field(20, ge=1)
     seed: int = 0
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, v: Any) -> float | str:
+        if v is None or v == "auto":
+            return "auto"
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise ValueError("timeout must be a number of seconds > 0 or 'auto' (900 s for a local server, "
+                             "120 s for a hosted API)")
+        return float(v)
+
+    def timeout_for(self, base_url: str) -> float:
+        """Seconds to wait for ``base_url``: ``timeout`` when it is a number; for ``"auto"``,
+        :data:`AUTO_TIMEOUT_LOCAL` when :func:`is_local_url`, else :data:`AUTO_TIMEOUT_HOSTED`."""
+        if isinstance(self.timeout, (int, float)):
+            return float(self.timeout)
+        return AUTO_TIMEOUT_LOCAL if is_local_url(base_url) else AUTO_TIMEOUT_HOSTED
 
     def endpoints(self) -> list[Endpoint]:
         """The endpoints of the run, with their concurrency caps."""
@@ -146,7 +224,13 @@ def make_request(
 @dataclass
 class RunStats:
     """What a run did. ``sent`` counts HTTP attempts; ``cached`` requests were already done;
-    ``final_concurrency`` / ``concurrency_trace`` (seconds since start, limit) are per endpoint."""
+    ``final_concurrency`` / ``concurrency_trace`` (seconds since start, limit) and ``timeout_s``
+    (the timeout used) are per endpoint. ``timeouts`` counts attempts that timed out;
+    ``mean_request_s`` / ``max_request_s`` are the measured seconds of the successful attempts.
+    ``usage_estimated`` counts answers without token usage from the server (tokens estimated as
+    characters/4; ``to_dict()["usage_source"]`` says ``server``, ``estimated`` or ``mixed``).
+    ``json_fallback``: an endpoint refused ``response_format`` and got plain text prompts afterwards
+    (``json_schema_fallback``: it was the JSON schema). ``warnings``: the warnings the run emitted."""
 
     requests: int = 0
     cached: int = 0
@@ -160,6 +244,13 @@ class RunStats:
     cost: float = 0.0
     elapsed: float = 0.0
     json_fallback: bool = False
+    json_schema_fallback: bool = False
+    timeouts: int = 0
+    usage_estimated: int = 0
+    mean_request_s: float = 0.0
+    max_request_s: float = 0.0
+    timeout_s: list[float] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     final_concurrency: list[float] = field(default_factory=list)
     concurrency_trace: list[list[tuple[float, float]]] = field(default_factory=list)
     stopped: str | None = None
@@ -173,6 +264,8 @@ class RunStats:
         """Plain dict of the counters (with ``requests_per_s``; without the concurrency trace)."""
         d = {k: v for k, v in vars(self).items() if k != "concurrency_trace"}
         d["requests_per_s"] = self.requests_per_s
+        d["usage_source"] = ("server" if not self.usage_estimated else
+                             "estimated" if self.usage_estimated >= self.succeeded else "mixed")
         return d
 
 

@@ -5,6 +5,12 @@
 numbering (``1.``, ``1)``), bullets (``-``, ``*``, ``•``), markdown (bold, headers, code fences),
 surrounding quotes, preambles in French, English and Spanish ("Voici ...", "Here are ...",
 "Aquí tienes ..."), trailing dots, and lines that echo the prompt.
+
+The echo rule (issue 12): a line that copies the prompt's instructions or examples is rejected as
+``echo_prompt``; a line that copies one of the note's items or its title (``note_items``) is a
+true line of the class (the naive-bullets baseline is nothing else), so by default it is kept
+(``echo_items="keep"``); the cleaning stage's dedup then keeps one copy per code.
+``echo_items="reject"`` restores the old rule (such a line rejected as ``echo_prompt``).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ _CLOSING = re.compile(
     r"^\s*(?:j'espère|n'hésitez|i hope|let me know|feel free|espero|no dudes)\b", re.IGNORECASE
 )
 _SPACES = re.compile(r"\s+")
+_SENTENCE = re.compile(r"(?<=[.:!?])\s+")  # a prompt line's sentences are echoes on their own too
 
 
 @dataclass
@@ -109,15 +116,22 @@ def format_output(
     json_expected: bool = False,
     min_chars: int = 3,
     echo_similarity: float = 0.9,
+    note_items: Iterable[str] = (),
+    echo_items: str = "keep",
 ) -> ParseResult:
     """Parse ``raw`` (an LLM answer) into clean lines.
 
     JSON is tried first when ``json_expected`` or when the answer looks like JSON, with a fallback
     to one line per text line. ``prompt_lines`` are lines of the prompt (examples, note items):
-    an answer line equal or nearly equal (ratio >= ``echo_similarity`` after normalisation) to
-    one of them is rejected as ``echo_prompt``. Lines shorter than ``min_chars`` are rejected.
-    Returns a :class:`ParseResult`; nothing is dropped silently.
+    an answer line equal or nearly equal (ratio >= ``echo_similarity`` after normalisation) to one
+    of them, or to one of their sentences, is rejected as ``echo_prompt``, unless it copies one of
+    ``note_items`` (the note's title and items, which are prompt lines too) and ``echo_items="keep"``
+    (the default): then it is kept. With ``echo_items="reject"`` a copy of a note item is an ``echo_prompt`` as well.
+    Lines shorter than ``min_chars`` are rejected. Returns a :class:`ParseResult`; nothing is
+    dropped silently.
     """
+    if echo_items not in ("keep", "reject"):
+        raise ValueError(f"The 'echo_items' parameter of format_output must be 'keep' or 'reject'. Got {echo_items!r} instead.")
     result = ParseResult()
     if raw is None or not str(raw).strip():
         result.rejected.append((raw or "", "empty"))
@@ -131,8 +145,13 @@ def format_output(
         result.json = True
     else:
         candidates = [ln for ln in raw.splitlines() if not _FENCE.match(ln)]
-    echoes = {_norm_key(p) for p in prompt_lines if str(p).strip()}
+    items = {_norm_key(p) for p in note_items if str(p).strip()} - {""}
+    parts = [f for p in prompt_lines if str(p).strip() for f in [str(p), *_SENTENCE.split(str(p))]]
+    echoes = {_norm_key(f) for f in parts if f.strip()} | items
+    if echo_items == "keep":
+        echoes = {e for e in echoes if e not in items and not any(e.endswith(i) for i in items)}
     echo_list = [e for e in echoes if e]
+    item_list = sorted(items) if echo_items == "keep" else []
     first_text = True
     for item in candidates:
         if isinstance(item, dict):
@@ -166,6 +185,9 @@ def format_output(
             continue
         if echo_list:
             key = _norm_key(line)
+            if item_list and (key in items or any(_similar(key, i, echo_similarity) for i in item_list)):
+                result.lines.append(line)
+                continue
             if key in echoes or any(_similar(key, e, echo_similarity) for e in echo_list):
                 result.rejected.append((item, "echo_prompt"))
                 continue

@@ -18,11 +18,13 @@ from tqdm.auto import tqdm
 
 from .._validation import check_int
 from ..errors import ConfigError
+from .prior import attraction_rate
 from .results import ExperimentResult
 
 __all__ = [
     "split_real",
     "simulate_scarcity",
+    "random_scarcity",
     "drop_test_leaks",
     "fit_predict",
     "training_set",
@@ -75,6 +77,34 @@ def simulate_scarcity(
     return pd.concat(parts).sort_index()
 
 
+def random_scarcity(
+    train: pd.DataFrame, *, n: int, keep: int = 1, min_rows: int = 20, seed: int = 0, label_col: str = "label"
+) -> dict[str, int]:
+    """A seeded random scarcity plan: ``n`` labels drawn among those with at least ``min_rows`` rows of ``train``, each
+    to be cut to ``keep`` rows (the input of :func:`simulate_scarcity`).
+
+    ``train`` must be the real *training* rows only (the test part never decides which labels are drawn,
+    and is never cut). The draw depends only on the eligible labels (sorted) and ``seed``: the same
+    training part and seed give the same set. Out: ``{label: keep}``, sorted by label. Raises
+    :class:`ConfigError` when ``keep >= min_rows`` (nothing would be cut) or fewer than ``n`` labels are eligible.
+    """
+    func = "random_scarcity"
+    check_int("n", n, 1, func=func)
+    check_int("keep", keep, 0, func=func)
+    check_int("min_rows", min_rows, 1, func=func)
+    check_int("seed", seed, 0, func=func)
+    if keep >= min_rows:
+        raise ConfigError(f"The 'keep' parameter of {func} must be below min_rows ({min_rows}), or nothing is cut. Got {keep!r} instead.")
+    counts = train[label_col].astype(str).value_counts()
+    eligible = sorted(counts[counts >= min_rows].index)
+    if len(eligible) < n:
+        raise ConfigError(f"The 'n' parameter of {func} asks for {n} labels with at least {min_rows} training rows, but only "
+                          f"{len(eligible)} of the {len(counts)} labels have that many; lower n (random) or min_rows.")
+    rng = np.random.default_rng(seed)
+    drawn = sorted(eligible[i] for i in rng.choice(len(eligible), size=n, replace=False))
+    return {label: keep for label in drawn}
+
+
 def drop_test_leaks(synthetic: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Remove synthetic lines whose normalised text equals a real test text. Returns (kept, n_removed)."""
     from ..text.normalize import normalize_series
@@ -111,12 +141,16 @@ def fit_predict(
     language: str,
     seed: int,
     preprocessed: bool = False,
+    prior: dict[str, float] | None = None,
+    prior_strength: float = 1.0,
 ) -> tuple[Any, pd.DataFrame]:
     """Fit a fastText classifier on the training lines and predict the top 3 labels of ``test_texts``.
 
     ``params``: a ``FastTextParams`` or a dict of its fields (``seed`` is replaced by ``seed``);
     ``weights``: per training line, or None; ``preprocessed``: both text lists are already
-    preprocessed for ``language``. Returns (fitted classifier, its ``predict(test_texts, k=3)`` DataFrame).
+    preprocessed for ``language``; ``prior`` (label -> count or share) and ``prior_strength``: the
+    classifier's prior correction (:meth:`FastTextClassifier.set_prior`), none when ``prior`` is None.
+    Returns (fitted classifier, its ``predict(test_texts, k=3)`` DataFrame).
     """
     from .params import FastTextParams
     from .train import FastTextClassifier
@@ -125,6 +159,8 @@ def fit_predict(
     p = p.model_copy(update={"seed": seed})
     clf = FastTextClassifier(p, language=language)
     clf.fit(train_texts, train_labels, weights=weights, preprocessed=preprocessed)
+    if prior is not None and prior_strength > 0:
+        clf.set_prior(prior, strength=prior_strength)
     return clf, clf.predict(test_texts, k=3, preprocessed=preprocessed)
 
 
@@ -162,10 +198,10 @@ class _Prepared:
         return hit[1]
 
 
-def _job_key(texts: list[str], labels: list[str], weights: list[int] | None, seed: int) -> str:
-    """Fingerprint of a training job: two jobs with the same key train the same model."""
+def _job_key(texts: list[str], labels: list[str], weights: list[int] | None, seed: int, corrected: bool = False) -> str:
+    """Fingerprint of a training job: two jobs with the same key train the same model (and correct it alike)."""
     h = hashlib.sha1()
-    for part in (texts, labels, [str(w) for w in weights] if weights else ["-"], [str(seed)]):
+    for part in (texts, labels, [str(w) for w in weights] if weights else ["-"], [str(seed), str(corrected)]):
         h.update("\x1f".join(part).encode("utf-8"))
         h.update(b"\x1e")
     return h.hexdigest()
@@ -173,8 +209,9 @@ def _job_key(texts: list[str], labels: list[str], weights: list[int] | None, see
 
 def _job(spec: tuple[Any, ...], test_texts: list[str], params: Any, language: str, save_to: str | None) -> pd.DataFrame:
     """One training in a worker process: its predictions (the model saved to ``save_to`` when asked)."""
-    variant, seed, frac, n_syn, texts, ys, weights, key = spec
-    clf, pred = fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed, preprocessed=True)
+    variant, seed, frac, n_syn, texts, ys, weights, prior, key = spec
+    clf, pred = fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed, preprocessed=True,
+                            **prior)
     if save_to:
         clf.save(save_to)
     return pred
@@ -192,10 +229,10 @@ def _train_all(todo: list[tuple[Any, ...]], wanted: set[str], test_texts: list[s
     bar = tqdm(total=len(todo), desc="train/evaluate", disable=not progress, unit="model")
     if n_jobs == 1:
         for spec in todo:
-            variant, seed, frac, _, texts, ys, weights, key = spec
+            variant, seed, frac, _, texts, ys, weights, prior, key = spec
             bar.set_postfix_str(f"{variant} seed {seed}" + ("" if frac is None else f" curve {frac:g}"), refresh=False)
             clf, predictions[key] = fit_predict(texts, ys, weights, test_texts, params=params, language=language, seed=seed,
-                                                preprocessed=True)
+                                                preprocessed=True, **prior)
             if key in wanted:  # a model is ~1 GB in memory: keep only the ones asked for
                 fitted[key] = clf
             del clf
@@ -237,6 +274,10 @@ def run_experiments(
     keep_models: bool | list[str] = False,
     max_rows_per_label: int | None = None,
     n_jobs: int = 1,
+    targets: list[str] | None = None,
+    prior: dict[str, float] | None = None,
+    prior_strength: float = 1.0,
+    corrected: list[str] | None = None,
     progress: bool = True,
 ) -> ExperimentResult:
     """Train and evaluate side by side: ``real_only`` and ``real+<name>`` for each synthetic set.
@@ -250,7 +291,12 @@ def run_experiments(
     reuses its predictions. ``keep_models``: True keeps the first seed's classifier of every variant
     in ``models``, a list of variant names only those (a model takes about 1 GB of memory with the
     default 2M buckets). ``n_jobs`` > 1 trains that many models at once in separate processes, each
-    with ``params.thread // n_jobs`` threads. Every frame is tidy (``variant, seed, ...``).
+    with ``params.thread // n_jobs`` threads. ``prior`` + ``prior_strength``: every model trained with
+    synthetic lines corrects its predictions toward that label prior
+    (:class:`~statcodgen.modelling.prior.PriorCorrection`; real-only and full-real models are left
+    as they are; ``corrected`` names the synthetic sets to correct, None = all). ``targets``: ``metrics_overall`` also gets the attraction rate (real rows of
+    other labels predicted as a target; :func:`~statcodgen.modelling.prior.attraction_rate`).
+    Every frame is tidy (``variant, seed, ...``).
     """
     from .evaluation import OVERALL, automatic_coding_curve, evaluate, tidy_metrics
 
@@ -264,6 +310,7 @@ def run_experiments(
         full_real = None if full_real is None else cap_per_label(full_real, max_rows_per_label)
     prepared = _Prepared(language)
     test_texts = prepared(real_test)["text"].tolist()
+    raw_test_texts = real_test["text"].astype(str).tolist()
     y_true = real_test["label"].astype(str).tolist()
     labels = sorted(set(real_train["label"].astype(str)) | set(y_true) | {l for d in synthetic.values() for l in d["label"].astype(str)})
 
@@ -289,17 +336,21 @@ def run_experiments(
     confusion: dict[str, pd.DataFrame] = {}
     models: dict[str, Any] = {}
     keep = {v for v, _, _ in variants} if keep_models is True else set(keep_models or ())
-    specs = []  # (variant, seed, frac, n_synthetic, texts, labels, weights, key)
+    specs = []  # (variant, seed, frac, n_synthetic, texts, labels, weights, prior options, key)
     for variant, train, syn, seed, frac in jobs:
         syn_p = prepared(syn)
         if syn_p is not None and len(syn_p) and frac is not None and frac < 1.0:
             syn_p = syn_p.sample(frac=frac, random_state=seed)
         texts, ys, weights = training_set(prepared(train), syn_p, synthetic_weight=synthetic_weight)
-        specs.append((variant, seed, frac, 0 if syn_p is None else len(syn_p), texts, ys, weights, _job_key(texts, ys, weights, seed)))
+        fix = (prior is not None and prior_strength > 0 and syn_p is not None
+               and (corrected is None or variant.removeprefix("real+") in corrected))
+        options = {"prior": prior, "prior_strength": prior_strength} if fix else {}
+        specs.append((variant, seed, frac, 0 if syn_p is None else len(syn_p), texts, ys, weights, options,
+                      _job_key(texts, ys, weights, seed, fix)))
     todo = list({spec[-1]: spec for spec in reversed(specs)}.values())[::-1]  # first job of each key, in order
     wanted = {spec[-1] for spec in specs if spec[2] is None and spec[1] == seeds[0] and spec[0] in keep}
     predictions, fitted = _train_all(todo, wanted, test_texts, params=params, language=language, n_jobs=n_jobs, progress=progress)
-    for variant, seed, frac, n_syn, _, _, _, key in specs:
+    for variant, seed, frac, n_syn, _, _, _, _, key in specs:
         pred = predictions[key]
         if frac is None and seed == seeds[0] and variant in keep:
             models[variant] = fitted[key]
@@ -310,7 +361,11 @@ def run_experiments(
         tidy = tidy_metrics(res, variant=variant, seed=seed)
         is_overall = tidy["label"] == OVERALL
         per_label.append(tidy.loc[~is_overall, PER_LABEL_COLUMNS])
-        overall.append(tidy.loc[is_overall, [c for c in OVERALL_COLUMNS if c in tidy.columns]])
+        row = tidy.loc[is_overall, [c for c in OVERALL_COLUMNS if c in tidy.columns]]
+        if targets:
+            att = attraction_rate(y_true, pred["label"].astype(str).tolist(), targets, raw_test_texts)
+            row = row.assign(attraction=att["attraction"], attraction_short=att["attraction_short"])
+        overall.append(row)
         curve = automatic_coding_curve(pred, y_true)
         curve.insert(0, "variant", variant)
         curve.insert(1, "seed", seed)

@@ -7,9 +7,13 @@ predicts a training's wall time from the same figures (used by ``statcodgen run 
 
 The rules (measured in ``benchmarks/bench_scale.py``, see ``BENCHMARKS.md``):
 
-- ``loss="auto"``: softmax up to :data:`SOFTMAX_MAX_LABELS` labels, hierarchical softmax above —
-  softmax costs one dot product per label and example, ``hs`` about log2(labels). On 765,000 rows
-  and 743 labels ``hs`` with 30 passes is 0.8 point below softmax with 30 passes, 8× faster;
+- ``loss="auto"``: softmax up to :data:`SOFTMAX_MAX_LABELS` labels; above, softmax while the labels
+  are thin (at most :data:`SOFTMAX_MAX_ROWS_PER_LABEL` rows per label on average) and the output
+  layer's work stays small (rows × labels at most :data:`SOFTMAX_MAX_WORK`), hierarchical softmax
+  otherwise — softmax costs one dot product per label and example, ``hs`` about log2(labels). On
+  765,000 rows and 743 labels ``hs`` with 30 passes is 0.8 point below softmax with 30 passes, 8×
+  faster; on the ONS index at class level (7,000-12,000 rows, 615 labels, 12-20 rows per label) it
+  is 10-16 points below, for 15-40 s a training saved (``benchmarks/bench_class_study.py``);
 - ``epoch="auto"``: 30 passes up to :data:`FULL_EPOCH_ROWS` rows for the loss (100,000 for
   softmax and ova, 1,000,000 for the cheaper ``hs``), then ``30 × FULL_EPOCH_ROWS / rows`` (the same
   number of example updates), never under :data:`MIN_EPOCH` — many rows need fewer passes
@@ -28,14 +32,19 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from .._validation import check_in, check_int, check_range
 from ..errors import ConfigError
 
-__all__ = ["FastTextParams", "estimate_fit_seconds", "FULL_EPOCH_ROWS", "MIN_EPOCH", "SOFTMAX_MAX_LABELS"]
+__all__ = ["FastTextParams", "estimate_fit_seconds", "auto_loss", "FULL_EPOCH_ROWS", "MIN_EPOCH", "SOFTMAX_MAX_LABELS",
+           "SOFTMAX_MAX_ROWS_PER_LABEL", "SOFTMAX_MAX_WORK"]
 
 #: Up to this many training rows, ``epoch="auto"`` is 30 (per loss: ``hs`` costs far less per pass).
 FULL_EPOCH_ROWS = {"softmax": 100_000, "ova": 100_000, "hs": 1_000_000}
 #: ``epoch="auto"`` never goes below this.
 MIN_EPOCH = 5
-#: ``loss="auto"`` is softmax up to this many labels, ``hs`` above.
+#: ``loss="auto"`` is softmax up to this many labels; above, see the two limits below.
 SOFTMAX_MAX_LABELS = 100
+#: Above SOFTMAX_MAX_LABELS labels, ``loss="auto"`` stays softmax up to this many training rows per label (on average)...
+SOFTMAX_MAX_ROWS_PER_LABEL = 100
+#: ... and while rows × labels (the output layer's work per pass) is at most this (~1 min a training on 2 cores).
+SOFTMAX_MAX_WORK = 30_000_000
 
 _FUNC = "FastTextParams"
 _LIMITS_INT: dict[str, tuple[int, int]] = {
@@ -50,6 +59,14 @@ _LIMITS_INT: dict[str, tuple[int, int]] = {
     "thread": (1, 256),
     "seed": (0, 2**31 - 1),
 }
+
+
+def auto_loss(n_rows: int, n_labels: int) -> str:
+    """The loss ``loss="auto"`` resolves to for ``n_rows`` training rows and ``n_labels`` labels (module docstring)."""
+    if n_labels <= SOFTMAX_MAX_LABELS:
+        return "softmax"
+    thin = n_rows <= SOFTMAX_MAX_ROWS_PER_LABEL * n_labels
+    return "softmax" if thin and n_rows * n_labels <= SOFTMAX_MAX_WORK else "hs"
 
 
 def _default_thread() -> int:
@@ -129,7 +146,7 @@ class FastTextParams(BaseModel):
         update: dict[str, Any] = {}
         loss = self.loss
         if loss == "auto":
-            loss = update["loss"] = "softmax" if n_labels <= SOFTMAX_MAX_LABELS else "hs"
+            loss = update["loss"] = auto_loss(n_rows, n_labels)
         if self.epoch == "auto":
             full = FULL_EPOCH_ROWS[loss]
             update["epoch"] = 30 if n_rows <= full else max(MIN_EPOCH, round(30 * full / n_rows))

@@ -91,7 +91,9 @@ class FastTextClassifier:
         (``stem``, ``remove_stopwords``).
 
     Fitted attributes: ``labels_`` (list of str, internal order), ``model_`` (fastText model),
-    ``n_train_rows_`` (rows written to the training file after oversampling).
+    ``n_train_rows_`` (rows written to the training file after oversampling), ``train_prior_``
+    (label -> share of the training file), ``prior_`` (the :class:`~statcodgen.modelling.prior.PriorCorrection`
+    set by :meth:`set_prior`, or None).
     """
 
     def __init__(
@@ -203,6 +205,33 @@ class FastTextClassifier:
                     thread=p.thread, seed=p.seed, verbose=0,
                 )
         self.labels_ = [str(u) for u in uniques]
+        counts = np.bincount(codes, weights=None if w is None else w, minlength=len(uniques)).astype(float)
+        self.train_prior_ = {lab: float(max(c, 0.5) / max(1.0, counts.sum())) for lab, c in zip(self.labels_, counts)}
+        self.prior_ = None
+        return self
+
+    def set_prior(self, prior: Any, *, strength: float = 1.0) -> "FastTextClassifier":
+        """Correct every later prediction from the training prior toward ``prior`` (logit adjustment).
+
+        ``prior``: label -> count or share, or None to remove the correction. Labels it does not
+        name keep their training share; the named ones share the rest in proportion to their
+        values (a label named with 0 gets half the smallest named value). ``strength`` in [0, 5]
+        (1 = Bayes correction). The correction is saved with the model. Returns ``self``.
+        """
+        from .prior import PriorCorrection, label_prior
+
+        self._check_fitted()
+        if prior is None:
+            self.prior_ = None
+            return self
+        given = {str(k): float(v) for k, v in dict(prior).items() if str(k) in self.train_prior_}
+        if not given:
+            raise ConfigError(f"The 'prior' of FastTextClassifier.set_prior names none of the model's labels "
+                              f"({', '.join(self.labels_[:8])}...).")
+        rest = 1.0 - sum(v for k, v in self.train_prior_.items() if k not in given)
+        shares = {k: v * rest for k, v in label_prior(given).items()}
+        shares.update({k: v for k, v in self.train_prior_.items() if k not in given})
+        self.prior_ = PriorCorrection(dict(self.train_prior_), shares, float(strength))
         return self
 
     # ------------------------------------------------------------------ predict
@@ -214,16 +243,19 @@ class FastTextClassifier:
             for i, (ls, ps) in enumerate(zip(labs, probs)):
                 out[i, [int(lab[9:]) for lab in ls]] = ps
             out = np.clip(out - _FASTTEXT_PROB_EPS, 0.0, 1.0)
+            if getattr(self, "prior_", None) is not None:
+                out = self.prior_.adjust(out, self.labels_)
         return out
 
-    def predict_proba(self, texts: Sequence[str]) -> pd.DataFrame:
+    def predict_proba(self, texts: Sequence[str], *, preprocessed: bool = False) -> pd.DataFrame:
         """Return the full probability matrix: one row per text, one column per label (``labels_``).
 
         Memory is rows × labels × 8 bytes: use :meth:`predict` for large test sets.
+        ``preprocessed=True``: the texts come from :meth:`preprocess_texts`.
         """
         self._check_fitted()
         check_no_llama()
-        prepped = self._prep(_as_str_list(texts, "texts", "FastTextClassifier.predict_proba"))
+        prepped = self._texts(texts, preprocessed, "FastTextClassifier.predict_proba")
         return pd.DataFrame(self._proba_array(prepped), columns=list(self.labels_))
 
     @staticmethod
@@ -265,6 +297,9 @@ class FastTextClassifier:
         check_no_llama()
         prepped = self._texts(texts, preprocessed, "FastTextClassifier.predict")
         kk = min(max(k, 2), len(self.labels_))
+        if getattr(self, "prior_", None) is not None:  # the correction re-ranks: every label's probability is needed
+            order, vals = self._sorted_top(self._proba_array(prepped), kk)
+            return self._topk_frame(order, vals, self.labels_, k)
         idx = np.full((len(prepped), kk), -1, dtype=np.int64)
         val = np.zeros((len(prepped), kk), dtype=np.float64)
         if prepped:
@@ -340,6 +375,8 @@ class FastTextClassifier:
             "language": self.language,
             "preprocess_kwargs": self.preprocess_kwargs,
             "n_train_rows": getattr(self, "n_train_rows_", None),
+            "train_prior": getattr(self, "train_prior_", None),
+            "prior_correction": None if getattr(self, "prior_", None) is None else self.prior_.to_dict(),
         }
         (folder / "params.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         return folder
@@ -369,4 +406,12 @@ class FastTextClassifier:
         clf.fitted_params_ = clf.params
         clf.quantized_ = bool(meta.get("quantized", False))
         clf.n_train_rows_ = meta.get("n_train_rows")
+        clf.train_prior_ = meta.get("train_prior") or {}
+        pc = meta.get("prior_correction")
+        if pc:
+            from .prior import PriorCorrection
+
+            clf.prior_ = PriorCorrection.from_dict(pc)
+        else:
+            clf.prior_ = None
         return clf

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .._validation import check_type
+from ..classification.hierarchy import Hierarchy
 from ..errors import ConfigError, DataFormatError
 
 __all__ = ["StudyResults", "validate", "normalise", "OVERALL_LABEL"]
@@ -47,6 +48,12 @@ class StudyResults:
         notes: free-text remarks from the pipeline, printed in the summary.
         main_variant: the augmented variant compared with ``real_only`` in the summary; ``None``
             picks ``real+openai``, else the first other ``real+*`` variant, ``real+titles`` last.
+        hierarchy: the :class:`~statcodgen.classification.Hierarchy` of the labels, or ``None``. With
+            many labels the report aggregates F1 to the division and section with it (without it,
+            NACE-style codes are aggregated by their prefix: ``47.11`` -> ``47`` -> ``G``).
+        target_reasons: target label -> why it was chosen (the ``reason`` column of
+            :func:`statcodgen.gaps.target_reasons`, e.g. "12 real rows < 20"); shown beside the
+            targets in the coverage table and the summary. May be empty.
     """
 
     title: str
@@ -65,6 +72,10 @@ class StudyResults:
     costs: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     main_variant: str | None = None
+    hierarchy: Hierarchy | None = None
+    target_reasons: dict[str, str] = field(default_factory=dict)
+    verification: Any = None  # a statcodgen.verification.VerifyResult (report/verification.py renders it)
+    selection: Any = None  # a statcodgen.modelling.selection.Selection (what was chosen on validation, and why)
 
 
 _REQUIRED = {
@@ -91,6 +102,9 @@ def validate(results: StudyResults) -> None:
         missing = [c for c in cols if c not in df.columns]
         if len(df) and missing:
             raise DataFormatError(f"StudyResults.{name} lacks columns {missing}.", column=missing[0], expected=f"columns {cols}")
+    if results.hierarchy is not None:
+        check_type("results.hierarchy", results.hierarchy, Hierarchy, func="write_report")
+    check_type("results.target_reasons", results.target_reasons, dict, func="write_report")
     for variant, m in results.confusion.items():
         if not isinstance(m, pd.DataFrame):
             raise ConfigError(f"StudyResults.confusion[{variant!r}] must be a pandas DataFrame. Got {type(m).__name__} instead.")
@@ -123,4 +137,6 @@ def normalise(results: StudyResults) -> StudyResults:
         df = getattr(results, frame_name)
         if not df.empty and "label" in df.columns:
             results = replace(results, **{frame_name: df.assign(label=df["label"].astype(str))})
-    return replace(results, metrics_per_label=pl.reset_index(drop=True), metrics_overall=ov.reset_index(drop=True), targets=[str(t) for t in results.targets])
+    reasons = {str(k): str(v) for k, v in (results.target_reasons or {}).items()}
+    return replace(results, metrics_per_label=pl.reset_index(drop=True), metrics_overall=ov.reset_index(drop=True),
+                   targets=[str(t) for t in results.targets], target_reasons=reasons)

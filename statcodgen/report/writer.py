@@ -13,6 +13,16 @@ curve (``fig-auto-coding``, ``tbl-auto-coding``), diversity (``tbl-diversity``),
 (``tbl-cleaning``, ``tbl-cleaning-samples``), the learning curve (``fig-learning-curve``), the
 settings (``tbl-settings``) and the models and costs (``tbl-costs``). A part whose data are empty
 says "not computed". Settings and costs are scrubbed of secrets (:func:`scrub_secrets`).
+
+With more than ``plots.MANY_LABELS`` labels (a study at class level) no chart has a bar or a tick
+per label: coverage is a histogram of codes by training rows (``fig-coverage-histogram``), F1 a
+before/after scatter (``fig-f1-scatter``) with the most improved and most harmed codes
+(``tbl-most-improved``, ``tbl-most-harmed``), F1 is aggregated to the division and section
+(``tbl-f1-division``, ``tbl-f1-section``), the confusion matrix gives way to the most confused pairs
+(``tbl-confused-pairs``) and the summary counts the targets' verdicts instead of listing each one.
+
+The body is a list of sections (see :mod:`statcodgen.report._tables` for their shape); the
+builders listed by ``_section_builders`` (the place for ``report.verification``) add theirs before the settings.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,7 +42,7 @@ import pandas as pd
 
 from .._validation import check_type
 from ..errors import ConfigError
-from ._tables import build_sections, pm, signed, stats, support, titles
+from ._tables import SectionContext, build_sections, many_labels, pm, signed, stats, support, titles
 from .results import StudyResults, normalise, validate
 
 __all__ = ["ReportPaths", "write_report", "summarise", "gap_summary", "scrub_secrets", "REDACTED"]
@@ -39,6 +50,27 @@ __all__ = ["ReportPaths", "write_report", "summarise", "gap_summary", "scrub_sec
 REDACTED = "[redacted]"
 NOT_COMPUTED = "not computed"
 _TEMPLATES = Path(__file__).parent / "templates"
+
+#: A section builder: ``(results, context) -> (sections, pngs)``, sections made with
+#: ``_tables.section`` / ``figure_entry`` / ``table_entry``, pngs keyed by figure id.
+SectionBuilder = Callable[[StudyResults, SectionContext], tuple[list[dict[str, Any]], dict[str, bytes]]]
+
+
+def _section_builders() -> list[SectionBuilder]:
+    """The extra sections of the report, in order, inserted before "Settings".
+
+    The place for parts written in their own module (e.g. ``report.verification``): import its
+    builder here and list it. Each builder gets the normalised results and a :class:`SectionContext`.
+    """
+    from .verification import verification_section
+
+    def verification(results: StudyResults, ctx: SectionContext) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+        part = verification_section(results, ctx)
+        return ([part] if part else []), {}
+
+    return [verification]
+
+_SUMMARY_LIST = 10  # with many targets, codes named in a summary sentence before "and N more"
 
 
 @dataclass(frozen=True)
@@ -132,8 +164,9 @@ def _main_variant(results: StudyResults) -> str | None:
 def gap_summary(results: StudyResults) -> pd.DataFrame:
     """One row per target label: F1 real-only vs the main augmented variant and the change.
 
-    Out columns: ``label, title, support, n_real_train, n_synthetic_kept, variant, f1_real_only,
-    f1_real_only_std, f1_augmented, f1_augmented_std, change, noise, verdict`` where ``noise`` is
+    Out columns: ``label, title, reason, support, n_real_train, n_synthetic_kept, variant, f1_real_only,
+    f1_real_only_std, f1_augmented, f1_augmented_std, change, noise, verdict`` where ``reason`` is
+    why the label was chosen (``results.target_reasons``, "" when not given), ``noise`` is
     the larger seed std of the two and ``verdict`` is ``improved``, ``within_noise``, ``not_helped``,
     ``no_test_cases`` or ``not_evaluated``.
     """
@@ -165,6 +198,7 @@ def gap_summary(results: StudyResults) -> pd.DataFrame:
             {
                 "label": t,
                 "title": title_of.get(t, ""),
+                "reason": results.target_reasons.get(t, ""),
                 "support": n_test,
                 "n_real_train": int(cov.loc[t, "n_real_train"]) if t in cov.index else 0,
                 "n_synthetic_kept": int(cov.loc[t, "n_synthetic_kept"]) if t in cov.index else 0,
@@ -178,7 +212,40 @@ def gap_summary(results: StudyResults) -> pd.DataFrame:
                 "verdict": verdict,
             }
         )
-    return pd.DataFrame(rows)
+    cols = ["label", "title", "reason", "support", "n_real_train", "n_synthetic_kept", "variant", "f1_real_only", "f1_real_only_std",
+            "f1_augmented", "f1_augmented_std", "change", "noise", "verdict"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _some(codes: list[str], n: int = _SUMMARY_LIST) -> str:
+    return ", ".join(codes) if len(codes) <= n else ", ".join(codes[:n]) + f" and {len(codes) - n:,} more"
+
+
+def _targets_text(results: StudyResults) -> str:
+    if not results.targets:
+        return "none"
+    if len(results.targets) <= _SUMMARY_LIST * 4:
+        return ", ".join(results.targets)
+    return f"{len(results.targets):,} {results.level} codes ({_some(list(results.targets))}; see the coverage table)"
+
+
+def _many_bullets(gs: pd.DataFrame) -> list[str]:
+    """With many targets, a few counted bullets instead of one per target."""
+    counts = gs["verdict"].value_counts()
+    words = {"improved": "improved beyond seed noise", "within_noise": "within seed noise", "not_helped": "not helped",
+             "no_test_cases": "without test cases", "not_evaluated": "not evaluated"}
+    bullets = [f"{len(gs):,} targets: " + ", ".join(f"{int(counts[k]):,} {w}" for k, w in words.items() if k in counts) + "."]
+    scored = gs.dropna(subset=["change"])
+    if len(scored):
+        mean_a, mean_b = float(scored["f1_real_only"].mean()), float(scored["f1_augmented"].mean())
+        bullets.append(f"Mean F1 of the {len(scored):,} targets with test cases: {mean_a:.3f} → {mean_b:.3f} ({signed(mean_b - mean_a)}).")
+    for label, part in (("Most improved", scored[scored["change"] > 0].nlargest(5, "change")),
+                        ("Most harmed", scored[scored["change"] < 0].nsmallest(5, "change"))):
+        if len(part):
+            bullets.append(f"{label}: " + "; ".join(f"{r.label}: {r.f1_real_only:.2f} → {r.f1_augmented:.2f} ({r.support:,} test cases)"
+                                                    for r in part.itertuples()) + ".")
+    bullets.append("Every target is in the per-label table; the most improved and most harmed codes are listed below.")
+    return bullets
 
 
 def _summary_parts(results: StudyResults) -> tuple[list[str], list[str], list[str]]:
@@ -186,19 +253,23 @@ def _summary_parts(results: StudyResults) -> tuple[list[str], list[str], list[st
     main = _main_variant(results)
     variants = _variants(results)
     n_seeds = int(results.metrics_overall["seed"].nunique()) if not results.metrics_overall.empty else 0
-    targets = ", ".join(results.targets) or "none"
-    intro = [f"Targets ({results.level}): {targets}."]
+    intro = [f"Targets ({results.level}): {_targets_text(results)}."]
     if main is None or "real_only" not in variants:
         intro.append("No comparison of real-only and augmented training was computed, so the effect of synthetic data is not known.")
     else:
         intro.append(
             f"Compared: '{main}' (real + synthetic) with 'real_only', mean over {n_seeds} seed(s), on real test data only."
         )
-    bullets = []
+    bullets: list[str] = []
     gs = gap_summary(results)
-    for r in gs.itertuples():
+    many = many_labels(results) or len(gs) > _SUMMARY_LIST * 4
+    if many and len(gs):
+        bullets = _many_bullets(gs)
+    for r in gs.itertuples() if not many else ():
         name = f"{r.label} ({r.title})" if r.title else str(r.label)
         data = f"training rows: {r.n_real_train:,} real + {r.n_synthetic_kept:,} synthetic kept"
+        if r.reason:
+            data += f"; chosen: {r.reason}"
         if r.verdict == "no_test_cases":
             bullets.append(f"{name}: no test cases, so F1 cannot be measured ({data}).")
             continue
@@ -219,8 +290,8 @@ def _summary_parts(results: StudyResults) -> tuple[list[str], list[str], list[st
         worse = gs.loc[gs["verdict"].isin(["not_helped", "within_noise"]), "label"].tolist()
         closing.append(
             f"Improved beyond seed noise: {len(better)} of {len(gs)} targets"
-            + (f" ({', '.join(better)})" if better else "")
-            + (f"; not clearly improved: {', '.join(worse)}." if worse else ".")
+            + (f" ({_some(better) if many else ', '.join(better)})" if better else "")
+            + (f"; not clearly improved: {_some(worse) if many else ', '.join(worse)}." if worse else ".")
         )
     ov = stats(results.metrics_overall, ["variant"], "accuracy").set_index("variant")
     if main is not None and {"real_only", main} <= set(ov.index):
@@ -277,7 +348,15 @@ def write_report(results: StudyResults, out_dir: str | os.PathLike[str], *, base
     secrets = _env_secrets()
     settings = scrub_secrets(results.settings, found=secrets)
     costs = scrub_secrets(results.costs, found=secrets)
-    sections, pngs = build_sections(results, settings=settings, costs=costs, main=_main_variant(results), variants=_variants(results))
+    main, variants = _main_variant(results), _variants(results)
+    sections, pngs = build_sections(results, settings=settings, costs=costs, main=main, variants=variants)
+    context = SectionContext(main=main, variants=variants, many=many_labels(results), settings=settings, costs=costs)
+    at = next((i for i, sec in enumerate(sections) if sec["anchor"] == "settings"), len(sections))
+    for builder in _section_builders():
+        extra, extra_pngs = builder(results, context)
+        sections[at:at] = extra
+        at += len(extra)
+        pngs.update(extra_pngs)
     figures: dict[str, Path] = {}
     for fig_id, png in pngs.items():
         path = fig_dir / f"{basename}_{fig_id.removeprefix('fig-').replace('-', '_')}.png"
@@ -300,6 +379,7 @@ def write_report(results: StudyResults, out_dir: str | os.PathLike[str], *, base
         "title": results.title,
         "level": results.level,
         "targets": list(results.targets),
+        "targets_text": _targets_text(results),
         "summary": {"intro": intro, "bullets": bullets, "closing": closing},
         "sections": sections,
         "settings_json": json.dumps(settings, indent=2, ensure_ascii=False, default=str),

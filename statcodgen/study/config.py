@@ -25,7 +25,9 @@ __all__ = [
     "TargetsSection",
     "GenerationSection",
     "PersonasSection",
+    "VerificationSection",
     "CleaningSection",
+    "RandomScarcity",
     "TrainingSection",
     "StudyConfig",
     "load_config",
@@ -135,8 +137,71 @@ class CleaningSection(_Strict):
     num_perm: int = Field(128, ge=16)
     shingle: Literal["word", "char"] = "word"
     drop_real_train_duplicates: bool = True
-    filters: list[str] = Field(default_factory=lambda: ["length", "echo", "garbage", "language", "excluded"])
-    label_consistency_action: Literal["drop", "flag"] = "flag"
+    filters: list[str] = Field(default_factory=lambda: ["length", "echo", "garbage", "well_formed", "language", "excluded"])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, v: Any) -> Any:
+        if isinstance(v, dict) and "label_consistency_action" in v:
+            raise ValueError("label_consistency_action was removed: the [verification] stage judges every line with a "
+                             "classifier that knows the targets (see [verification] in ARCHITECTURE.md); delete the key")
+        return v
+
+
+class VerificationSection(_Strict):
+    """The verification stage (statcodgen.verification.verify): classifier and notes evidence, optional LLM judge."""
+
+    enabled: bool = True
+    level: Literal["section", "division", "group", "class", "subclass"] | None = Field(
+        None, description="judge at this level; default: the target level")
+    k: int = Field(5, ge=2, le=20, description="folds of the out-of-fold models")
+    near_level: Literal["section", "division", "group", "class"] = "division"
+    notes: bool = True
+    judge: bool = Field(False, description="ask the [llm] endpoint to pick each line's code among a few candidates")
+    real_suspects: bool = True
+    max_real_rows: int | None = Field(2000, ge=1, description="real rows per label taking part (seeded cap)")
+
+
+class RandomScarcity(_Strict):
+    """A seeded random scarcity simulation: ``random`` labels drawn among those with at least ``min_rows`` real
+    training rows (never the test rows), each cut to ``keep`` rows
+    (:func:`statcodgen.modelling.experiments.random_scarcity`). The drawn labels are targets too."""
+
+    random: int = Field(..., ge=1, description="how many labels to draw")
+    keep: int = Field(1, ge=0, description="real training rows each drawn label keeps")
+    min_rows: int = Field(20, ge=1, description="only labels with at least this many real training rows are drawn")
+    seed: int = Field(0, ge=0, description="seed of the draw (the rows kept follow [real] split_seed)")
+
+    @model_validator(mode="after")
+    def _cuts(self) -> "RandomScarcity":
+        if self.keep >= self.min_rows:
+            raise ValueError(f"keep ({self.keep}) must be below min_rows ({self.min_rows}), or nothing is cut")
+        return self
+
+
+_RANDOM_KEYS = set(RandomScarcity.model_fields)
+
+
+def _scarcity(v: Any) -> Any:
+    """``{random = N, ...}`` -> :class:`RandomScarcity`; ``{label = k}`` checked (k >= 0); anything else left to pydantic."""
+    if not isinstance(v, dict):
+        return v
+    if "random" in v:
+        try:
+            return RandomScarcity(**v)
+        except ValidationError as exc:
+            msgs = "; ".join(("" if not e["loc"] else ".".join(map(str, e["loc"])) + ": ")
+                             + ("unknown key (the keys are random, keep, min_rows, seed)" if e["type"] == "extra_forbidden"
+                                else e["msg"].removeprefix("Value error, ")) for e in exc.errors())
+            raise ValueError(f"random scarcity set {{random = N, keep = 1, min_rows = 20, seed = 0}}: {msgs}") from None
+    misplaced = sorted(_RANDOM_KEYS & set(v))
+    if misplaced:
+        raise ValueError(f"{misplaced} belong to a random scarcity set: add 'random = N' (how many labels to draw), "
+                         "e.g. { random = 50, keep = 1, min_rows = 20, seed = 0 }, or give {label = rows} pairs only")
+    bad = {k: n for k, n in v.items() if isinstance(n, bool) or not isinstance(n, int) or n < 0}
+    if bad:
+        raise ValueError(f"each label keeps a whole number >= 0 of training rows, e.g. {{ B = 2 }}. Got {bad} instead")
+    return v
 
 
 class TrainingSection(_Strict):
@@ -144,13 +209,24 @@ class TrainingSection(_Strict):
 
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
     params: FastTextParams = Field(default_factory=FastTextParams, description="fastText hyper-parameters (FastTextParams)")
-    simulate_scarcity: dict[str, int] = Field(default_factory=dict)
+    simulate_scarcity: RandomScarcity | dict[str, int] = Field(
+        default_factory=dict, description="cut labels of the real training part: {label = rows}, or a seeded random set "
+        "{ random = N, keep = 1, min_rows = 20, seed = 0 }; the cut labels are targets too")
     synthetic_weight: int = Field(1, ge=1)
     titles_variant: bool = True
     full_real_ceiling: bool = True
     learning_curve: list[float] = Field(default_factory=list, description="fractions of the synthetic set, e.g. [0.25, 0.5, 1]")
     max_rows_per_label: int | None = Field(None, ge=1, description="cap the real training rows of each label (seeded); for large data")
     n_jobs: int = Field(1, ge=1, le=64, description="trainings at once, in separate processes sharing the cores")
+    prior: str = Field("auto", description="label prior the synthetic models are corrected toward: 'auto' (the full "
+                       "data's shares when a scarcity simulation gives them, else none), 'none', 'full_real', or a CSV "
+                       "path with columns label, count (e.g. business-register counts)")
+    prior_strengths: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 1.5, 2.0],
+                                         description="candidate strengths of the prior correction, chosen on validation")
+    synthetic_fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 1.0],
+                                             description="candidate shares of the verified synthetic lines, chosen on validation")
+    select_on_validation: bool = True
+    validation_size: float = Field(0.2, gt=0, lt=1)
     quantize: bool | Literal["auto"] = Field("auto", description="save the main model quantised (model.ftz, 8x smaller); "
                                              "auto: from 100,000 rows and up to 100 labels, where it cost < 0.5 point (BENCHMARKS.md)")
 
@@ -166,6 +242,11 @@ class TrainingSection(_Strict):
     def _params(cls, v: Any) -> Any:
         return _build(FastTextParams, v)
 
+    @field_validator("simulate_scarcity", mode="before")
+    @classmethod
+    def _simulate_scarcity(cls, v: Any) -> Any:
+        return _scarcity(v)
+
 
 class StudyConfig(_Strict):
     """A whole gap-filling study: notes, real data, targets, generator, cleaning, training, output."""
@@ -173,12 +254,14 @@ class StudyConfig(_Strict):
     title: str = "statcodgen gap-filling study"
     output_dir: str = "runs/study"
     notes: NotesSection
-    real: RealSection
+    real: RealSection | None = Field(None, description="real labelled data; without it the study generates, cleans and "
+                                     "verifies (notes only), then stops: the evaluation needs real data")
     targets: TargetsSection
     generation: GenerationSection = GenerationSection()
     llm: LLMConfig | None = None
     personas: PersonasSection = PersonasSection()
     cleaning: CleaningSection = CleaningSection()
+    verification: VerificationSection = VerificationSection()
     training: TrainingSection = TrainingSection()
 
     @field_validator("llm", mode="before")
@@ -190,6 +273,14 @@ class StudyConfig(_Strict):
     def _llm_needed(self) -> "StudyConfig":
         if self.generation.backend == "openai" and self.llm is None:
             raise ValueError("generation.backend = 'openai' needs an [llm] section (base_url, model, api_key_env)")
+        if self.real is None:
+            if self.training.simulate_scarcity:
+                raise ValueError("[training] simulate_scarcity cuts real training rows: it needs a [real] section "
+                                 "(without real data the study generates, cleans and verifies only)")
+            worst = [x for x in self.targets.labels if x.startswith("worst:")]
+            if worst:
+                raise ValueError(f"[targets] labels {worst} rank codes by cross-validated F1 on real data: they need a [real] "
+                                 "section; without it use codes, 'under:N' (every code: no real rows) or a file")
         return self
 
     def fingerprint(self, *parts: str) -> str:
@@ -247,7 +338,7 @@ def _resolve_paths(cfg: StudyConfig, base: Path) -> StudyConfig:
         update={
             "output_dir": res(cfg.output_dir),
             "notes": cfg.notes.model_copy(update={"path": res(cfg.notes.path)}),
-            "real": cfg.real.model_copy(update={"path": res(cfg.real.path)}),
+            "real": cfg.real.model_copy(update={"path": res(cfg.real.path)}) if cfg.real is not None else None,
             "generation": cfg.generation.model_copy(update={"template_dir": res(cfg.generation.template_dir)}),
             "personas": cfg.personas.model_copy(update={"path": res(cfg.personas.path)}),
         }

@@ -6,7 +6,8 @@ nothing here prints. :func:`statcodgen.study.run_pipeline` chains them with chec
 
 - :func:`load_study_notes` / :func:`load_study_real` / :func:`load_inputs`: the notes, the two
   hierarchies and the real rows with their ``label`` at the target level (:class:`StudyInputs`);
-- :func:`split_real_data`: the real train/test split and the simulated scarcity (:class:`RealSplit`);
+- :func:`split_real_data`: the real train/test split and the simulated scarcity (:class:`RealSplit`;
+  :func:`resolve_scarcity`: which labels ``[training] simulate_scarcity`` cuts);
 - :func:`study_targets` and :func:`study_plan`: which labels, and how many lines per code;
 - :func:`make_personas` and :func:`make_generator`: the generator a config asks for;
 - :func:`study_results`: what the report is made of.
@@ -25,17 +26,17 @@ import pandas as pd
 from .._io import frames_exist, read_frames, read_json, write_frames, write_json
 from ..classification.hierarchy import Hierarchy
 from ..cleaning.diversity import diversity_table
-from ..gaps.targets import resolve_targets
 from ..generation.generators import LLMGenerator, OfflineGenerator
 from ..generation.plan import generation_plan
-from ..modelling.experiments import cap_per_label, simulate_scarcity, split_real
+from ..modelling.experiments import cap_per_label, random_scarcity, simulate_scarcity, split_real
 from ..modelling.params import estimate_fit_seconds
 from ..personas import load_personas, sample_personas
 from ..report.results import StudyResults
 from ..sources.datasets import fetch_notes, load_labelled, load_public_labelled, rejected_rows
 from ..sources.notes import load_notes
+from ..errors import ConfigError
 from ..text.languages import resolve_language
-from .config import NotesSection, RealSection, StudyConfig
+from .config import NotesSection, RandomScarcity, RealSection, StudyConfig
 
 __all__ = [
     "Checkpoints",
@@ -46,12 +47,17 @@ __all__ = [
     "load_study_real",
     "load_inputs",
     "split_real_data",
+    "resolve_scarcity",
     "study_targets",
+    "study_target_reasons",
     "study_plan",
     "make_personas",
     "make_generator",
     "study_results",
     "training_plan",
+    "study_prior",
+    "verify_study_lines",
+    "select_synthetic_use",
 ]
 
 log = logging.getLogger("statcodgen")
@@ -179,9 +185,12 @@ def load_study_real(section: RealSection, hierarchy: Hierarchy) -> pd.DataFrame:
 
 
 def load_inputs(cfg: StudyConfig) -> StudyInputs:
-    """Load the notes and the real data of a study, with ``label`` at ``cfg.targets.level``."""
+    """Load the notes and the real data of a study, with ``label`` at ``cfg.targets.level`` (no rows without ``[real]``)."""
     notes = load_study_notes(cfg.notes)
     notes_h = Hierarchy.from_notes(notes)
+    if cfg.real is None:  # no real data: the study generates, cleans and verifies, then stops (run_pipeline)
+        empty = pd.DataFrame({"text": pd.Series(dtype=str), "code": pd.Series(dtype=str), "label": pd.Series(dtype=str)})
+        return StudyInputs(notes, notes_h, notes_h, empty, resolve_language(cfg.generation.language, notes))
     real_h = Hierarchy.builtin(cfg.real.system) if cfg.real.system else notes_h
     real = load_study_real(cfg.real, real_h)
     real = real_h.with_labels(real, cfg.targets.level)
@@ -190,21 +199,78 @@ def load_inputs(cfg: StudyConfig) -> StudyInputs:
 
 
 def split_real_data(real: pd.DataFrame, *, test_size: float = 0.2, seed: int = 0,
-                    scarcity: dict[str, int] | None = None) -> RealSplit:
+                    scarcity: dict[str, int] | RandomScarcity | None = None) -> RealSplit:
     """Stratified real train/test split (``label`` column), then keep only ``scarcity[label]`` training rows of the named labels.
 
     The scarcity simulation makes a gap where the data has none, so that the gain can be measured
-    against the full data (``train_full``). The test part is never reduced.
+    against the full data (``train_full``). ``scarcity``: ``{label: rows}`` or a :class:`RandomScarcity`,
+    drawn from the training part only (:func:`resolve_scarcity`). The test part is never reduced.
     """
+    if not len(real):  # a study without [real]: nothing to split
+        return RealSplit(real, real, real)
     train, test = split_real(real, test_size=test_size, seed=seed)
-    scarce = simulate_scarcity(train, scarcity, seed=seed) if scarcity else train
+    keep = resolve_scarcity(scarcity, train)
+    scarce = simulate_scarcity(train, keep, seed=seed) if keep else train
     return RealSplit(train, scarce, test)
 
 
-def study_targets(cfg: StudyConfig, inputs: StudyInputs, train: pd.DataFrame) -> list[str]:
-    """The target labels of ``[targets]``, sorted (``under:N`` counted on the real training rows)."""
-    return sorted(resolve_targets(cfg.targets.labels, hierarchy=inputs.notes_hierarchy, level=cfg.targets.level,
-                                  real=train, real_hierarchy=inputs.real_hierarchy, func="[targets] labels"))
+def resolve_scarcity(spec: dict[str, int] | RandomScarcity | None, train_full: pd.DataFrame) -> dict[str, int]:
+    """The labels a scarcity simulation cuts, with the training rows each keeps: ``{label: rows}``.
+
+    ``spec``: ``[training] simulate_scarcity``: a dict as it is, or a :class:`RandomScarcity` drawn (seeded:
+    every stage gets the same set) by :func:`~statcodgen.modelling.experiments.random_scarcity` from
+    ``train_full``, the real training part before the cut (:attr:`RealSplit.train_full`; never the test rows).
+    """
+    if not spec:
+        return {}
+    if isinstance(spec, RandomScarcity):
+        return random_scarcity(train_full, n=spec.random, keep=spec.keep, min_rows=spec.min_rows, seed=spec.seed)
+    return dict(spec)
+
+
+def study_targets(cfg: StudyConfig, inputs: StudyInputs, train: pd.DataFrame, *, full: pd.DataFrame | None = None) -> list[str]:
+    """The target labels of ``[targets]``, sorted (``under:N`` counted and ``worst:K`` cross-validated on the
+    real training rows only), with the labels the scarcity simulation cut (see :func:`study_target_reasons`)."""
+    return sorted(study_target_reasons(cfg, inputs, train, full=full)["code"].astype(str))
+
+
+def study_target_reasons(cfg: StudyConfig, inputs: StudyInputs, train: pd.DataFrame, *,
+                         full: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Why each target of ``[targets]`` was chosen: DataFrame[code, selected_by, reason]
+    (:func:`statcodgen.gaps.target_reasons` on the real training rows ``train``; never the test rows).
+
+    Every label ``[training] simulate_scarcity`` cuts is a target too (``selected_by`` "simulate_scarcity",
+    reason "simulated scarcity: 23 real training rows cut to 1"): the simulation makes a gap so that
+    the study fills it. ``full``: the training part before the cut (:attr:`RealSplit.train_full`),
+    needed by a random scarcity set (default ``train``, right for a plain ``{label: rows}``).
+    """
+    from ..gaps.targets import target_reasons
+
+    reasons = target_reasons(cfg.targets.labels, hierarchy=inputs.notes_hierarchy, level=cfg.targets.level, real=train,
+                             real_hierarchy=inputs.real_hierarchy, func="[targets] labels", params=cfg.training.params,
+                             language=inputs.language, seed=_split_seed(cfg))
+    spec = cfg.training.simulate_scarcity
+    if isinstance(spec, RandomScarcity) and full is None:
+        raise ConfigError("study_target_reasons needs full= (the training part before the cut, RealSplit.train_full) to "
+                          "draw the random scarcity set of [training] simulate_scarcity.")
+    full = train if full is None else full
+    cut = resolve_scarcity(spec, full)
+    if not cut:
+        return reasons
+    before = full["label"].astype(str).value_counts()
+    rows = reasons.set_index("code")
+    for label, keep in cut.items():
+        why = f"simulated scarcity: {int(before.get(label, 0))} real training rows cut to {keep}"
+        if label in rows.index:
+            rows.loc[label, "selected_by"] += ", simulate_scarcity"
+            rows.loc[label, "reason"] += "; " + why
+        else:
+            rows.loc[label] = ["simulate_scarcity", why]
+    return rows.rename_axis("code").reset_index()
+
+
+def _split_seed(cfg: StudyConfig) -> int:
+    return cfg.real.split_seed if cfg.real is not None else 0
 
 
 def study_plan(cfg: StudyConfig, notes: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
@@ -230,17 +296,79 @@ def make_generator(cfg: StudyConfig, *, out_dir: str | Path, real: pd.DataFrame 
     g = cfg.generation
     if g.backend == "offline":
         return OfflineGenerator()
+    real = real if real is not None and len(real) else None
     llm = cfg.llm.model_copy(update={"json_output": True}) if g.json_output and not cfg.llm.json_output else cfg.llm
     return LLMGenerator(llm, journal_path=Path(out_dir) / "journal.sqlite", lines_per_request=g.lines_per_request,
                         persona_strategy=cfg.personas.strategy, real=real, n_examples=g.n_examples,
                         template_dir=g.template_dir)
 
 
+def study_prior(cfg: StudyConfig, split: RealSplit) -> dict[str, float] | None:
+    """The label prior of ``[training] prior``: label -> share, or None (no correction).
+
+    ``auto``: the full real training part's shares when a scarcity simulation gives them (they
+    stand for the business-register counts an office would use), else None.
+    """
+    from ..modelling.prior import label_prior, read_prior
+
+    t = cfg.training
+    if t.prior == "none" or (t.prior == "auto" and not t.simulate_scarcity):
+        return None
+    if t.prior in ("auto", "full_real"):
+        if not t.simulate_scarcity and t.prior == "full_real":
+            raise ConfigError("[training] prior = 'full_real' needs [training] simulate_scarcity (there is no full data "
+                              "otherwise); give a CSV of register counts (label, count) or 'none'.")
+        return label_prior(split.train_full["label"])
+    return read_prior(t.prior)
+
+
+def verify_study_lines(cfg: StudyConfig, inputs: StudyInputs, split: RealSplit, kept: pd.DataFrame, targets: list[str], *,
+                       out_dir: str | Path, progress: bool = True) -> Any:
+    """The ``[verification]`` stage on the cleaned lines: a :class:`~statcodgen.verification.VerifyResult`.
+
+    The out-of-fold models use ``[training.params]``; the judge, when on, uses ``[llm]`` and
+    journals in ``out_dir/verification/judge.sqlite``.
+    """
+    from ..verification.stage import VerifyOptions, verify
+
+    v = cfg.verification
+    options = VerifyOptions(level=v.level, k=v.k, near_level=v.near_level, notes=v.notes, judge=v.judge,
+                            real_suspects=v.real_suspects, max_real_rows=v.max_real_rows, seed=_split_seed(cfg))
+    if v.judge and cfg.llm is None:
+        raise ConfigError("[verification] judge = true needs an [llm] section (the judge uses the same endpoint).")
+    return verify(kept, real_train=split.train if len(split.train) else None, notes=inputs.notes, hierarchy=inputs.notes_hierarchy, targets=targets,
+                  target_level=cfg.targets.level, language=inputs.language, params=cfg.training.params, options=options,
+                  judge_config=cfg.llm, journal_path=Path(out_dir) / "verification" / "judge.sqlite", progress=progress)
+
+
+def select_synthetic_use(cfg: StudyConfig, split: RealSplit, lines: pd.DataFrame, targets: list[str],
+                         prior: dict[str, float] | None, *, language: str, progress: bool = True) -> Any:
+    """The share of synthetic lines and the prior strength, chosen on a validation split of the real
+    training part (:func:`~statcodgen.modelling.selection.choose_synthetic_use`; never the test rows)."""
+    from ..modelling.selection import choose_synthetic_use
+
+    t = cfg.training
+    real = split.train_full if t.simulate_scarcity else split.train
+    if t.max_rows_per_label:
+        real = cap_per_label(real, t.max_rows_per_label)
+    return choose_synthetic_use(real, lines, targets=targets, scarcity=resolve_scarcity(t.simulate_scarcity, split.train_full) or None,
+                                fractions=t.synthetic_fractions, strengths=t.prior_strengths, prior=prior, params=t.params,
+                                language=language, seed=cfg.real.split_seed, val_size=t.validation_size, progress=progress)
+
+
 def study_results(cfg: StudyConfig, *, targets: list[str], inputs: StudyInputs, split: RealSplit, generated: Any,
-                  cleaned: Any, experiment: Any) -> Any:
-    """The :class:`~statcodgen.report.StudyResults` of a finished study (what the report shows)."""
+                  cleaned: Any, experiment: Any, verified: Any = None, selection: Any = None,
+                  reasons: pd.DataFrame | None = None) -> Any:
+    """The :class:`~statcodgen.report.StudyResults` of a finished study (what the report shows);
+    ``verified`` / ``selection``: the verification stage's result and the choice made on validation;
+    ``reasons``: :func:`study_target_reasons`; ``experiment`` None: a study without real data (nothing
+    trained: the report shows what was generated, cleaned and verified, and says what is missing)."""
+    from ..modelling.results import ExperimentResult
+
     level = cfg.targets.level
-    lines, kept, dropped = generated.lines, cleaned.kept, cleaned.dropped
+    experiment = experiment if experiment is not None else ExperimentResult(pd.DataFrame(), pd.DataFrame(), {}, pd.DataFrame())
+    lines, dropped = generated.lines, cleaned.dropped
+    kept = verified.verified if verified is not None else cleaned.kept
     diversity = pd.DataFrame()
     if len(lines):
         parts = [diversity_table(lines, by="label").assign(stage="generated")]
@@ -262,8 +390,24 @@ def study_results(cfg: StudyConfig, *, targets: list[str], inputs: StudyInputs, 
         learning_curve=_curve_for_report(experiment.learning_curve, targets),
         settings=cfg.model_dump(mode="json"),
         costs=_costs(generated.stats),
-        notes=[],
+        notes=_study_notes(cfg),
+        verification=verified,
+        selection=selection,
+        hierarchy=inputs.notes_hierarchy,
+        target_reasons=dict(zip(reasons["code"].astype(str), reasons["reason"].astype(str))) if reasons is not None else {},
     )
+
+
+def _study_notes(cfg: StudyConfig) -> list[str]:
+    """The sentences the report's summary adds about what this study did not run, and why."""
+    t = cfg.training
+    if cfg.real is None:
+        return ["No real labelled data was given (the config has no [real] section): the lines were generated, cleaned and "
+                "verified against the notes alone, and nothing was trained or evaluated. Measuring what they bring needs "
+                "your real coded data: add [real] (path, text_column, code_column) and run the study again."]
+    return ([] if t.titles_variant else ["The titles baseline (real + one line per code title) was not trained "
+                                         "([training] titles_variant = false)."]) + \
+        ([] if t.learning_curve else ["No learning curve was trained on the test rows ([training] learning_curve = [])."])
 
 
 def _coverage_before_after(h: Hierarchy, train: pd.DataFrame, generated: pd.DataFrame, clean: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -310,12 +454,16 @@ def training_plan(cfg: StudyConfig, inputs: StudyInputs | None = None) -> pd.Dat
     planned synthetic lines stand for the kept ones: an upper bound), its labels, the epoch and
     loss ``"auto"`` resolve to, and :func:`statcodgen.modelling.estimate_fit_seconds`. Nothing is
     generated or trained. Out: DataFrame[variant, seed, fraction, n_rows, n_labels, epoch, loss,
-    reused, expected_s]; a learning-curve point at fraction 1 is the variant itself (reused, 0 s).
+    reused, expected_s]: the verification folds and the validation models first (when on), then the
+    variants; a learning-curve point at fraction 1 is the variant itself (reused, 0 s).
     """
+    if cfg.real is None:
+        raise ConfigError("this study has no [real] section: it generates, cleans and verifies, and trains nothing to plan "
+                          "(the evaluation needs real labelled data).")
     inputs = inputs or load_inputs(cfg)
     t = cfg.training
     split = split_real_data(inputs.real, test_size=cfg.real.test_size, seed=cfg.real.split_seed, scarcity=t.simulate_scarcity)
-    targets = study_targets(cfg, inputs, split.train)
+    targets = study_targets(cfg, inputs, split.train, full=split.train_full)
     plan = study_plan(cfg, inputs.notes, targets)
     train, full = split.train, split.train_full
     if t.max_rows_per_label:
@@ -328,12 +476,21 @@ def training_plan(cfg: StudyConfig, inputs: StudyInputs | None = None) -> pd.Dat
     variants.append((f"real+{cfg.generation.backend}", len(train) + n_syn))
     if t.full_real_ceiling and t.simulate_scarcity:
         variants.append(("full_real", len(full)))
-    rows = [(v, s, None, n) for v, n in variants for s in t.seeds]
+    rows = []
+    v = cfg.verification
+    if v.enabled:  # k out-of-fold models on (k-1)/k of the real rows (capped per label) and of the lines, plus the note items
+        n_real = len(cap_per_label(train, v.max_real_rows)) if v.max_real_rows else len(train)
+        rows += [("verification fold", i, None, int((n_real + n_syn) * (v.k - 1) / v.k) + len(inputs.notes) * 4) for i in range(v.k)]
+    if t.select_on_validation:  # real only (+ full real in a simulation) and one model per synthetic share, on 1 - validation_size
+        fit = int(len(full if t.simulate_scarcity else train) * (1 - t.validation_size))
+        rows += [("selection: real_only", 0, None, fit)] + ([("selection: full_real", 0, None, fit)] if t.simulate_scarcity else [])
+        rows += [("selection: real+synthetic", 0, float(f), fit + int(n_syn * f)) for f in t.synthetic_fractions]
+    rows += [(v_, s, None, n) for v_, n in variants for s in t.seeds]
     rows += [(f"real+{cfg.generation.backend}", s, float(f), len(train) + int(n_syn * min(f, 1.0))) for f in t.learning_curve for s in t.seeds]
     out = []
     for variant, seed, frac, n in rows:
         p = t.params.resolve(max(1, n), max(1, n_labels))
-        reused = frac is not None and frac >= 1.0
+        reused = frac is not None and frac >= 1.0 and not variant.startswith("selection")
         out.append({"variant": variant, "seed": seed, "fraction": frac, "n_rows": n, "n_labels": n_labels, "epoch": p.epoch,
                     "loss": p.loss, "reused": reused, "expected_s": 0.0 if reused else round(estimate_fit_seconds(n, n_labels, p), 2)})
     return pd.DataFrame(out)

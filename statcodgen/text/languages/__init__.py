@@ -23,7 +23,7 @@ import functools
 import importlib
 import pkgutil
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -33,6 +33,7 @@ import pandas as pd
 from ..._validation import check_type
 from ...errors import ConfigError
 from ..normalize import strip_accents
+from . import _morphology, _wellformed
 
 __all__ = [
     "LanguagePack",
@@ -51,6 +52,13 @@ __all__ = [
     "conjunction_pattern",
     "word_set",
     "DEFAULT_LANGUAGE",
+    "line_problem",
+    "head_words",
+    "trim_dangling",
+    "fold_word",
+    "singular_phrase",
+    "is_adjective",
+    "starts_clause",
 ]
 
 #: Keyboard rows (upper case), for the adjacent-key typos of :func:`statcodgen.personas.style.add_typos`.
@@ -102,7 +110,10 @@ class Lexicon:
     is rendered with every form of its family around the object ``{o}``. ``synonyms``: everyday
     words for the institutional nouns of notes (whole-word keys of an object phrase); ``relation``:
     a pattern with groups ``x`` and ``y`` for "households as employers of domestic personnel", and
-    ``relation_forms`` its renderings.
+    ``relation_forms`` its renderings; ``qualifier_tails``: the ends of a coordinated qualifier
+    ("traités thermiquement ou non"), which is never an object; ``bare_linkers``: prepositions
+    without article (" de "), dropped after a conjunction in an object ("pétrole et de gaz" -> "pétrole et gaz");
+    ``invariable``: nouns whose plural is their singular ("corps", "fonds", "puits").
     """
 
     articles: tuple[str, ...]
@@ -121,6 +132,10 @@ class Lexicon:
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     relation: re.Pattern[str] | None = None
     relation_forms: tuple[str, ...] = field(default=())
+    qualifier_tails: tuple[str, ...] = field(default=())  # "ou non": "X, traités ou non" qualifies, names nothing
+    bare_linkers: tuple[str, ...] = field(default=())  # " de ": "pétrole et de gaz" is written "pétrole et gaz"
+    invariable: frozenset[str] = field(default=frozenset())  # plurals that are their own singular ("corps")
+    adjective: re.Pattern[str] | None = None  # endings of a lone adjective in a coordination ("consular", "navales")
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,21 @@ class LanguagePack:
     tables (``None``: the language has none); ``persona_words``: the phrases of a persona's prompt
     paragraph ("a person", "Writing style:", ...; ``None``: personas are not described in it); ``order``: position in :func:`available_languages`
     (lower first; also wins a tie when guessing the language of a notes file).
+
+    What a whole phrase is (the ``well_formed`` filter and the offline generator's cutting, see
+    :func:`line_problem`; all lower-case and accent-free, from :func:`word_set`; empty by default,
+    so a new pack only loses the checks it gives no words for): ``dangling_words``: words a complete
+    line never ends with (articles, prepositions, conjunctions, relatives, "ainsi", "such");
+    ``dangling_phrases``: the same for word groups whose last word alone may end a line ("en tant",
+    "for example"); ``linking_words``: prepositions and relatives after which a noun completes
+    another one instead of heading its phrase ("de", "of", "qui"); ``enum_words``: phrases that
+    introduce an enumeration ("par exemple", "such as"); ``generic_words``: nouns that never make a
+    line on their own ("services", "activités", "divers"); ``activity_words``: activity nouns whose
+    complement names the product (the lexicon's triggers count too: "extraction", "manufacture");
+    ``holder_words``: who carries an activity out ("ménages", "households", "organisations"): never a
+    line on their own, and what completes them ("organisation des nations") names no product;
+    ``head_first``: whether a noun phrase's head is its first noun (French, Spanish, Italian) or its
+    last (English).
     """
 
     code: str
@@ -158,6 +188,14 @@ class LanguagePack:
     lexicon: Lexicon | None = None
     persona_words: Mapping[str, str] | None = None
     order: int = 100
+    dangling_words: frozenset[str] = frozenset()
+    dangling_phrases: frozenset[str] = frozenset()
+    linking_words: frozenset[str] = frozenset()
+    enum_words: tuple[str, ...] = ()
+    generic_words: frozenset[str] = frozenset()
+    activity_words: frozenset[str] = frozenset()
+    holder_words: frozenset[str] = frozenset()
+    head_first: bool = True
 
     def stemmer(self) -> Any:
         """The Snowball stemmer of this language (``snowballstemmer``), built once and cached."""
@@ -268,3 +306,63 @@ def conjunction_pattern(*, leading: bool = False) -> re.Pattern[str]:
     ``leading=True``: a conjunction that starts the text, with the spaces after it ("and ")."""
     check_type("leading", leading, bool, func="conjunction_pattern")
     return _pattern("conjunction", "^" if leading else r"\s+", r"\s+")
+
+
+def line_problem(text: str, *, language: str, heads: frozenset[str] | None = None) -> tuple[str, str] | None:
+    """What makes ``text`` not a whole phrase in ``language``, as ``(tag, detail)``, or None:
+    ``("cut_phrase", "ends with function word 'OU'")`` (also a trailing comma/hyphen, a leading
+    conjunction or enumeration marker), ``("unbalanced", "unbalanced '('")``, ``("single_word",
+    "single generic word 'SERVICES'")``, ``("generic_only", ...)`` (every word generic: "SERVICE
+    ACTIVITIES") -- and, when ``heads`` (:func:`head_words` of the line's code) is given, a one-word
+    line whose word is not a head of the code's notes. Word lists: the pack's ``dangling_*``,
+    ``linking_words``, ``enum_words``, ``generic_words``, ``holder_words`` (see :class:`LanguagePack`).
+
+    >>> line_problem("EXTRACTION SOUTERRAINE OU", language="fr")
+    ('cut_phrase', "ends with function word 'OU'")
+    >>> line_problem("EXTRACTION DE HOUILLE", language="fr") is None
+    True
+    """
+    return _wellformed.line_problem(text, get_language(language), heads)
+
+
+def head_words(texts: Sequence[str], *, language: str) -> frozenset[str]:
+    """The head nouns of a code's notes (its title and Includes items), folded with
+    :func:`fold_word`: the words a one-word line may be. The rule is in
+    :mod:`statcodgen.text.languages._wellformed`: the head of each noun phrase, where a phrase
+    after a preposition counts only when it completes an activity or generic noun
+    ("fabrication de **pain**", "sondages d'essai": not "essai").
+
+    >>> sorted(head_words(["Fabrication de produits de boulangerie", "les sondages d'essai"], language="fr"))
+    ['boulanger', 'fabriqu', 'produit', 'sondag']
+    """
+    return _wellformed.head_words(list(texts), get_language(language))
+
+
+def fold_word(word: str, *, language: str) -> str:
+    """The comparison key of a noun in :func:`head_words`: lower case, no accents, Snowball stem."""
+    return _wellformed.fold(word, get_language(language))
+
+
+def trim_dangling(text: str, *, language: str) -> str:
+    """``text`` cut back to a phrase boundary: trailing function words of ``language``, edge
+    punctuation and an unclosed bracket removed ("commerce extérieur, ainsi" -> "commerce extérieur")."""
+    return _wellformed.trim(text, get_language(language))
+
+
+def singular_phrase(phrase: str, *, language: str) -> str:
+    """The singular of a lower-case noun phrase in ``language`` ("forces armées navales" -> "force
+    armée navale", "iron ores" -> "iron ore"; the lexicon's ``invariable`` nouns keep their form)."""
+    return _morphology.singular_phrase(phrase, get_language(language))
+
+
+def is_adjective(word: str, *, language: str) -> bool:
+    """Whether a lone lower-case word is an adjective by its ending (the lexicon's ``adjective`` pattern)."""
+    return _morphology.is_adjective(word, get_language(language))
+
+
+def starts_clause(text: str, *, language: str) -> bool:
+    """Whether a lower-case phrase is a means, place or purpose clause rather than an object: it starts
+    with a preposition or relative (``linking_words``, an article excepted: "des forces" is an
+    object), a conjunction, or a ``clause_words`` entry of the lexicon ("par dissolution", "dans les
+    locaux", "to reduce", "effectuée sur"); or it has no letter ("08")."""
+    return _wellformed.starts_clause(text, get_language(language))

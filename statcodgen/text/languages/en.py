@@ -73,14 +73,16 @@ _STYLE = StyleTables(
 )
 
 _LEXICON = Lexicon(
-    articles=("the ", "a ", "an ", "their ", "its ", "his ", "her "),
+    articles=("the ", "a ", "an ", "their ", "its ", "his ", "her ", "such "),
     linkers=(" of ", " for "),
-    splitters=(" and ", " or ", " and/or ", "/"),
+    splitters=(" and ", " or ", " and/or ", "/", ", as well as ", " as well as "),
     enum_markers=(" such as ", " e.g. ", " e.g.", " for example ", " including ", " i.e. ", " like "),
     cut_words=(" to ", " by ", " in ", " for ", " from ", " with ", " at ", " on ", " which ", " that ",
                " when ", " whether ", " chiefly ", " mainly ", " valued ", " obtained ",
                " performed ", " provided ", " used ", " intended ", " aimed ", " carried ",
-               " being ", " done ", " regardless "),
+               " being ", " done ", " regardless ", " supported ", " required ", " related ", " concerned ",
+               " located ", " based ", " operated ", " owned ", " financed ", " funded ", " undertaken ",
+               " conducted ", " whose ", " where ", " is ", " are "),
     drop_phrases=("on a fee or contract basis", "on a contract or fee basis", "n.e.c.", "etc.", "etc",
                   "and the like", "of all kinds", "various"),
     generic=frozenset({"activities", "activity", "affairs", "area", "areas", "basis", "bodies", "content",
@@ -90,20 +92,20 @@ _LEXICON = Lexicon(
                        "policies", "policy", "product", "products", "programmes",
                        "purpose", "purposes", "service", "services", "site", "sites",
                        "such", "things", "type", "types", "unit", "units", "use", "work",
-                       "works"}),
+                       "works", "measure", "measures", "kind", "kinds"}),
     families=(
         (("mining", "quarrying", "extraction", "extracting", "digging", "dredging", "excavation", "recovery",
           "winning", "working"),
          ("{o} mining", "{o} extraction", "{o} quarrying", "mining of {o}", "extraction of {o}", "{o} mine",
           "{o} quarry", "{o} pit", "{o} (mining)", "{o} (extraction)", "{o} workings")),
-        (("manufacture", "manufacturing", "production", "making", "producing", "processing", "preparation",
+        (("manufacture", "manufacturing", "making", "processing", "preparation",
           "treatment", "refining", "assembly"),
          ("manufacture of {o}", "{o} manufacturing", "{o} (manufacture)", "{o} manufacturer",
-          "production of {o}", "{o} production", "{o} maker", "making of {o}", "{o} (production)")),
+          "{o} maker", "making of {o}")),
         (("retail sale", "retail trade", "retailing", "sale", "selling"),
          ("retail sale of {o}", "{o} shop", "{o} retailer", "{o} (retail)", "{o} store", "sale of {o}",
           "{o} dealer")),
-        (("wholesale", "wholesale trade", "distribution"),
+        (("wholesale", "wholesale trade"),
          ("wholesale of {o}", "{o} wholesaler", "{o} (wholesale)", "{o} distributor", "distribution of {o}")),
         (("operation", "operating", "running"),
          ("operation of {o}", "{o} operator", "{o} operation")),
@@ -118,6 +120,10 @@ _LEXICON = Lexicon(
           "{o} maintenance")),
         (("growing", "cultivation", "farming", "breeding"),
          ("growing of {o}", "{o} growing", "{o} farm", "{o} farming", "{o} grower", "{o} (farming)")),
+        (("distribution",),  # of goods, but also of grants and benefits: no wholesale forms
+         ("distribution of {o}", "{o} distribution")),
+        (("production", "producing"),  # of salt and oil too: not a manufacture
+         ("production of {o}", "{o} production", "{o} producer", "{o} (production)")),
     ),
     default_forms=("{a} of {o}", "{o} {a}", "{o} ({a})", "{o}"),
     other_words=("other", "miscellaneous"),
@@ -126,7 +132,8 @@ _LEXICON = Lexicon(
     clause_words=(" to ", " by ", " through ", " which ", " that ", " when ", " whether ", " regardless ",
                   " chiefly ", " mainly ", " valued ", " obtained ", " performed ",
                   " provided ", " used ", " intended ", " aimed ", " carried ", " being ",
-                  " done ", " covering ", " due "),
+                  " done ", " covering ", " due ", " supported ", " required ", " related ", " is ", " are ",
+                  " whose ", " where "),
     synonyms={
         "diplomatic mission": ("embassy", "high commission", "diplomatic representation"),
         "diplomatic missions": ("embassy", "embassies", "high commission"),
@@ -151,6 +158,10 @@ _LEXICON = Lexicon(
         "clothing": ("clothes", "garments"),
         "furniture": ("furniture",),
     },
+    qualifier_tails=("or not",),
+    invariable=frozenset({"asbestos", "species", "series", "means", "news", "chassis", "premises", "headquarters",
+                          "gas", "lens", "bus", "glass", "mathematics", "statistics", "economics", "physics"}),
+    adjective=re.compile(r"(ic|al|ar|ive|ous|ary|ern|ian|ile|ial|ed|civil)$"),
     relation=re.compile("^(?P<x>.+?) as employers? of (?P<y>.+)$"),
     relation_forms=("{y} employed by {x}", "{x} employing {y}", "{y} employed by private {x}",
                      "private {x} employing {y}", "{y} in private {x}", "{y} (private {x})"),
@@ -163,6 +174,35 @@ _PERSONA_WORDS = {"person": "a person", "age": "a {age}-year-old {sex}", "lives"
            "abbr_mid": "abbreviates some words", "abbr_lo": "writes words in full",
            "typos": "makes the odd typo", "lists": "lists several activities separated by commas",
            "instruction": "Write as this person would declare their activity."}
+
+#: What a whole phrase is (see LanguagePack: ``dangling_*``, ``linking_words``, ...).
+_DANGLING = word_set("""
+a an the of for in on at to by with without within from into onto via per between among about than as
+and or nor but that which who whom whose when where while whether if such including excluding except especially
+mainly chiefly namely its their his her this these those other e.g. i.e. due owing
+""")
+_DANGLING_PHRASES = frozenset({"as well", "for example", "for instance", "in particular", "on behalf", "rather",
+                               "by means", "in respect", "with respect", "in connection"})
+_LINKING = word_set("of for in on at to by with without within from into onto via per between among about "
+                    "which who whom whose that when where whether")
+_ENUM_WORDS = ("such as", "e.g.", "for example", "for instance", "including", "i.e.", "like", "in particular",
+               "namely", "especially")
+_GENERIC = word_set("""
+activity activities service services product products goods item items other others various miscellaneous general
+work works operation operations thing things unit units type types kind kinds sort sorts part parts material
+materials means method methods matters affairs area areas field fields level levels basis purpose purposes site sites
+use own business businesses company companies enterprise enterprises trade sale sales production manufacture
+manufacturing management administration supply provision support maintenance repair installation processing treatment
+preparation distribution programme programmes program programs policy policies process processes system systems content
+measure measures
+structure structures equipment equipments supplies facilities
+""")
+_HOLDERS = word_set("""
+household households person persons people employer employers organisation organisations
+organization organizations institution institutions body bodies
+""")
+_ACTIVITY = word_set("mining quarrying extraction manufacture production processing sale retail wholesale trade "
+                     "repair installation operation administration management regulation growing farming rental")
 
 PACK = LanguagePack(
     code="en",
@@ -183,4 +223,12 @@ PACK = LanguagePack(
     style=_STYLE,
     persona_words=_PERSONA_WORDS,
     lexicon=_LEXICON,
+    dangling_words=_DANGLING,
+    dangling_phrases=_DANGLING_PHRASES,
+    linking_words=_LINKING,
+    enum_words=_ENUM_WORDS,
+    generic_words=_GENERIC,
+    activity_words=_ACTIVITY,
+    holder_words=_HOLDERS,
+    head_first=False,
 )

@@ -63,7 +63,7 @@ _STYLE = StyleTables(
 _LEXICON = Lexicon(
     articles=("el ", "la ", "los ", "las ", "un ", "una ", "unos ", "unas ", "del ", "de "),
     linkers=(" de la ", " de los ", " de las ", " del ", " de ", " para "),
-    splitters=(" y ", " e ", " o ", " u ", "/"),
+    splitters=(" y ", " e ", " o ", " u ", "/", ", así como ", " así como "),
     enum_markers=(" tales como ", " tal como ", " como ", " por ejemplo ", " p. ej. ", " incluido ",
                   " incluidos ", " incluida ", " incluidas ", " es decir "),
     cut_words=(" para ", " por ", " en ", " con ", " sobre ", " que ", " cuando ", " destinad", " utilizad",
@@ -98,7 +98,7 @@ _LEXICON = Lexicon(
         (("cultivo", "cría"),
          ("cultivo de {o}", "cultivo {o}", "cría de {o}", "productor de {o}", "explotación {o}")),
     ),
-    default_forms=("{a} de {o}", "{a} {o}", "{o} ({a})", "{o}"),
+    default_forms=("{a} de {o}", "{o} ({a})", "{o}"),  # "{a} {o}" only for the activity families
     other_words=("otros", "diversos"),
     weak_families=frozenset([5]),
     sticky=("en el extranjero",),
@@ -115,6 +115,10 @@ _LEXICON = Lexicon(
         "calzado": ("zapatos", "calzado"),
         "prendas de vestir": ("ropa", "prendas"),
     },
+    qualifier_tails=("o no",),
+    bare_linkers=(" de ",),
+    adjective=re.compile(r"(al|ales|ar|ares|ico|ica|icos|icas|ivo|iva|ivos|ivas|ario|aria|arios|arias)$"),
+    invariable=frozenset({"análisis", "crisis", "tesis", "dosis", "virus", "lunes", "martes", "paraguas"}),
     relation=re.compile("^(?P<x>.+?) como empleadores? de (?P<y>.+)$"),
     relation_forms=("{y} empleado por {x}", "{x} empleadores de {y}", "{y} (hogar)", "empleo de {y} en {x}"),
 )
@@ -126,6 +130,33 @@ _PERSONA_WORDS = {"person": "una persona", "age": "{sex} de {age} años", "lives
            "abbr_mid": "abrevia algunas palabras", "abbr_lo": "escribe las palabras completas",
            "typos": "comete alguna errata", "lists": "enumera varias actividades separadas por comas",
            "instruction": "Escribe como esta persona declararía su actividad."}
+
+#: What a whole phrase is (see LanguagePack: ``dangling_*``, ``linking_words``, ...; accents stripped at load time).
+_DANGLING = word_set("""
+el la los las lo un una unos unas al del de a en por para con sin sobre entre hacia hasta desde según ante tras
+contra mediante durante y e o u ni pero sino que quien quienes cual cuales cuyo cuya cuyos cuyas como cuando donde
+incluido incluida incluidos incluidas tales su sus este esta estos estas ese esa otros otras otro otra así
+principalmente especialmente excepto salvo
+""")
+_DANGLING_PHRASES = frozenset({"por ejemplo", "en calidad", "en particular", "es decir", "por medio"})
+_LINKING = word_set("de del al a en por para con sin sobre entre hacia hasta desde según mediante que quien cual cuyo "
+                    "cuya cuyos cuyas cuando donde")
+_ENUM_WORDS = ("tales como", "tal como", "como", "por ejemplo", "incluido", "incluida", "incluidos", "incluidas",
+               "en particular", "es decir")
+_GENERIC = word_set("""
+actividad actividades servicio servicios producto productos artículo artículos bien bienes otro otros otra otras
+diversos diversas general generales trabajo trabajos operación operaciones asuntos cosa cosas unidad unidades
+tipo tipos clase clases forma formas fabricación producción transformación comercio venta distribución
+gestión administración suministro apoyo reparación mantenimiento instalación empresa empresas explotación proceso
+procesos sistema sistemas programa programas medida medidas política políticas materiales nivel niveles
+estructura estructuras equipo equipos suministros
+""")
+_HOLDERS = word_set("""
+hogar hogares persona personas organización organizaciones institución instituciones empleador
+empleadores organismo organismos
+""")
+_ACTIVITY = word_set("extracción explotación fabricación producción transformación comercio venta cultivo cría "
+                     "reparación mantenimiento instalación administración gestión regulación alquiler")
 
 PACK = LanguagePack(
     code="es",
@@ -144,4 +175,11 @@ PACK = LanguagePack(
     style=_STYLE,
     persona_words=_PERSONA_WORDS,
     lexicon=_LEXICON,
+    dangling_words=_DANGLING,
+    dangling_phrases=_DANGLING_PHRASES,
+    linking_words=_LINKING,
+    enum_words=_ENUM_WORDS,
+    generic_words=_GENERIC,
+    activity_words=_ACTIVITY,
+    holder_words=_HOLDERS,
 )

@@ -1,0 +1,497 @@
+"""The LLM path against a real model (issue 12): a weak local model, the default settings, and baselines.
+
+Server: the real local LLM of ``../shared/tools/local-llm.sh`` (Qwen2.5-Coder-1.5B-Instruct Q4_K_M served by
+llama-cpp-python on http://127.0.0.1:8765/v1, model ``qwen-1.5b``, one request at a time)::
+
+    bash ../shared/tools/local-llm.sh start      # ~6 min and 1.1 GB the first time; then `status`, `stop`
+    .venv/bin/python benchmarks/bench_llm_real.py --serve   # the same server with the AMX weight buffers off
+
+On a CPU with AMX under a hypervisor that does not give AMX to guests, llama.cpp's AMX buffers crash the server
+(general protection fault in libggml-cpu) at the first completion; ``--serve`` (re)starts it from the same
+files with ``use_extra_bufts`` off and ``OMP_WAIT_POLICY=PASSIVE``, and logs to the same ``server.log``.
+
+Run: ``.venv/bin/python benchmarks/bench_llm_real.py`` (``--phase generate``, then ``--phase evaluate``; a
+generation already done is not redone). Every LLM run goes through a subprocess (the CLI, or this script's
+``--worker`` mode for what the CLI does not offer: real examples, the plain prompt, the drift runs); the
+fastText side (cleaning, verification, the development measure) runs in this process, which never loads a
+model. Sections B, O, T, U of the NACE Rev. 2 notes; real rows: the ONS measure of ``_common.py`` (B, O, T, U cut
+to 2 training rows); F1 on the development measure (``_common.dev_measure``: never the test rows).
+Output: ``benchmarks/results/llm_real.md`` (and the runs under ``runs/llm_real/``, not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from _common import RESULTS, ROOT, TARGETS, machine, to_markdown
+
+URL = "http://127.0.0.1:8765/v1"
+MODEL = "qwen-1.5b"
+LLM_DIR = Path(os.environ.get("LLM_DIR", Path.home() / ".cache" / "statcodgen-local-llm"))
+SERVER_LOG = LLM_DIR / "server.log"
+RUNS = ROOT / "runs" / "llm_real"
+N_PER_TARGET = 80  # B: 15 codes, O: 9, T: 3, U: 1 -> 34 requests of up to 20 lines
+LINES_PER_REQUEST = 20
+TEMPERATURE = 0.9  # the CLI's default
+
+#: The seed tutorial's plain prompt, as the issue describes it (our words): the class's Includes text pasted,
+#: N lines asked, one bakery example; the answer split on newlines. Kept here as the baseline.
+PLAIN_PROMPT = """You are an expert in the NACE classification of economic activities.
+
+Class {code}: {title}
+{includes_text}
+
+Write {n_lines} different short descriptions of business activities that belong to this class, as business owners \
+write them when they register their business. One description per line, in capital letters.
+Example for a bakery: BAKING AND SALE OF BREAD AND PASTRIES"""
+
+
+# --- the server's own record -------------------------------------------------------------------------------------
+
+_TOTAL = re.compile(r"llama_perf_context_print:\s+total time =\s+([\d.]+) ms /\s+(\d+) tokens")
+_EVAL = re.compile(r"llama_perf_context_print:\s+eval time =\s+([\d.]+) ms /\s+(\d+) runs")
+_POST = re.compile(r'"POST /v1/chat/completions HTTP/1\.1" (\d+)')
+
+
+def log_offset() -> int:
+    return SERVER_LOG.stat().st_size if SERVER_LOG.exists() else 0
+
+
+def server_record(start: int, end: int | None = None) -> dict[str, float]:
+    """What the server logged between two offsets of its log: completions answered (``POST ... 200``), the
+    sum of its per-request ``total time``, and its generation speed (``eval time`` over ``runs``)."""
+    with open(SERVER_LOG, "rb") as f:
+        f.seek(start)
+        text = f.read(None if end is None else end - start).decode("utf-8", "replace")
+    totals = [float(m.group(1)) / 1000 for m in _TOTAL.finditer(text)]
+    evals = [(float(m.group(1)) / 1000, int(m.group(2))) for m in _EVAL.finditer(text)]
+    posts = [int(m.group(1)) for m in _POST.finditer(text)]
+    eval_s, runs = sum(e for e, _ in evals), sum(r for _, r in evals)
+    return {"completions": sum(p == 200 for p in posts), "posts": len(posts), "server_s": sum(totals),
+            "computed": len(totals), "eval_tokens": runs, "tokens_per_s": runs / eval_s if eval_s else 0.0}
+
+
+# --- generation subprocesses ----------------------------------------------------------------------------------------
+
+def cli_args(out: Path, *extra: str, targets: list[str] = TARGETS, n_per_target: int = N_PER_TARGET) -> list[str]:
+    return [sys.executable, "-m", "statcodgen", "generate", "--fetch-notes", "nace_rev2", "--targets", *targets,
+            "--n-per-target", str(n_per_target), "--backend", "openai", "--base-url", URL, "--model", MODEL,
+            "--concurrency", "1", "--lines-per-request", str(LINES_PER_REQUEST), "--out", str(out / "lines.parquet"),
+            *extra]
+
+
+def worker_args(spec: dict) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+
+
+def plain_requests(notes: pd.DataFrame, plan: pd.DataFrame, cfg) -> list:
+    """The plain prompt's requests for ``plan``: ceil(n / 20) requests of up to 20 lines per code, like the default."""
+    from statcodgen.llm.config import make_request
+
+    by_code = notes.set_index("code")
+    out = []
+    for row in plan.itertuples(index=False):
+        note, left = by_code.loc[row.code], int(row.n_samples)
+        for i in range(math.ceil(left / LINES_PER_REQUEST)):
+            n = min(LINES_PER_REQUEST, left)
+            left -= n
+            text = PLAIN_PROMPT.format(code=row.code, title=note["title"], n_lines=n,
+                                       includes_text=str(note["includes_text"] or note["title"]).strip())
+            out.append(make_request([{"role": "user", "content": text}], config=cfg, seed=0, sample_index=i,
+                                    metadata={"code": row.code, "label": row.target, "n_lines": n, "prompt_id": "plain",
+                                              "persona_id": ""}))
+    return out
+
+
+def split_lines(content: str, request) -> object:
+    """The seed's parsing: the answer split on newlines, blank lines dropped."""
+    from statcodgen.llm.parsing import ParseResult
+
+    return ParseResult(lines=[ln.strip() for ln in content.split("\n") if ln.strip()])
+
+
+def worker(spec: dict) -> None:
+    """One generation run in this subprocess (never a fastText one): ``spec`` names the variant."""
+    from statcodgen.classification import Hierarchy
+    from statcodgen.generation import LLMGenerator, generate, generation_plan, write_generated
+    from statcodgen.generation.generators import lines_from_journal
+    from statcodgen.llm import Journal, LLMConfig
+    from statcodgen.llm.client import run_requests
+    from statcodgen.sources import fetch_notes, load_notes
+
+    out = Path(spec["out"])
+    out.mkdir(parents=True, exist_ok=True)
+    notes = load_notes(fetch_notes("nace_rev2"))
+    h = Hierarchy.from_notes(notes)
+    cfg = LLMConfig(base_url=URL, model=MODEL, concurrency=1, temperature=TEMPERATURE)
+    plan = generation_plan(notes, targets=spec.get("targets", TARGETS), n_per_target=spec.get("n_per_target", N_PER_TARGET),
+                           min_per_code=5, weight="richness")
+    if spec["kind"] == "plain":
+        reqs = plain_requests(notes, plan, cfg)
+        with Journal(out / "lines.journal.sqlite") as j:
+            run_requests(reqs, config=cfg, journal=j, parser=split_lines)
+            lines, rejected = lines_from_journal(reqs, j, model=MODEL, temperature=TEMPERATURE, seed=0)
+            lines["prompt_id"] = "plain"
+    else:
+        real = None
+        if spec.get("n_examples", 0):
+            from _common import ons_measure_data
+
+            real = ons_measure_data()["train"]
+        gen = LLMGenerator(cfg, journal_path=out / "lines.journal.sqlite", lines_per_request=LINES_PER_REQUEST,
+                           real=real, n_examples=spec.get("n_examples", 0), **spec.get("generator", {}))
+        res = generate(notes, plan, generator=gen, language="en", seed=0, hierarchy=h)
+        lines, rejected = res.lines, res.rejected
+    write_generated(lines, out / "lines.parquet")
+    write_generated(rejected.assign(label=""), out / "lines.rejected.parquet")
+    print(f"{len(lines)} lines written to {out}")
+
+
+V2_COMMIT = "5c5ed11"  # the last commit with the template version 2 (the issue's prompt)
+
+
+def v2_templates() -> str:
+    """The English templates of version 2 (the prompt the issue measured), from git, in a folder of runs/."""
+    folder = RUNS / "templates_v2"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("prompt_system.en.j2", "prompt_user.en.j2"):
+        text = subprocess.run(["git", "show", f"{V2_COMMIT}:statcodgen/generation/templates/{name}"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+        (folder / name).write_text(text, encoding="utf-8")
+    return str(folder)
+
+
+#: the issue's configuration: prompt version 2, every request on the whole note, no cap, note items rejected as echoes
+V2 = {"max_requests": None, "angles": False, "contrast": False, "echo_items": "reject"}
+DRIFT_N = 160  # 8 requests of 20 lines on the two-item note of 99.00, uncapped
+
+#: name -> how it is run: ("cli", extra CLI args) or ("worker", spec); in the order they run
+VARIANTS: dict[str, tuple[str, object]] = {
+    "plain": ("worker", {"kind": "plain"}),
+    "default": ("cli", []),
+    "drift_v2": ("worker", {"kind": "llm", "targets": ["U"], "n_per_target": DRIFT_N, "generator": V2, "v2": True}),
+    "drift_repeat": ("worker", {"kind": "llm", "targets": ["U"], "n_per_target": DRIFT_N,
+                                "generator": {"max_requests": None, "angles": False}}),
+    "drift_angles": ("worker", {"kind": "llm", "targets": ["U"], "n_per_target": DRIFT_N, "generator": {"max_requests": None}}),
+    "json": ("cli", ["--json"]),
+    "examples": ("worker", {"kind": "llm", "n_examples": 3}),
+    "personas": ("cli", ["--personas", "400", "--persona-strategy", "matched"]),
+    "v2": ("worker", {"kind": "llm", "generator": V2, "v2": True}),
+}
+
+
+def journal_done(path: Path) -> int:
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM requests WHERE status = 'done'").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        db.close()
+
+
+def journal_requests(path: Path) -> int:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
+    finally:
+        db.close()
+
+
+def run_variant(name: str, *, kill: bool = False, seed: int = 12) -> dict:
+    """Run one variant in a subprocess (killed with SIGKILL at a random point and resumed when ``kill``);
+    return what the server logged meanwhile and the wall time."""
+    out = RUNS / name
+    if (out / "run.json").exists():
+        return json.loads((out / "run.json").read_text())
+    out.mkdir(parents=True, exist_ok=True)
+    how, what = VARIANTS[name]
+    if how == "cli":
+        cmd = cli_args(out, *what)
+    else:
+        spec = {**what, "out": str(out)}
+        if spec.pop("v2", False):
+            spec.setdefault("generator", {})["template_dir"] = v2_templates()
+        cmd = worker_args(spec)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start, t0 = log_offset(), time.time()
+    info: dict = {"variant": name, "command": " ".join(Path(c).name if c == sys.executable else c for c in cmd[1:])}
+    with open(out / "stdout.txt", "w") as log:
+        if kill:
+            rng = random.Random(seed)
+            after = rng.randint(3, 20)  # completed requests before the kill, then a random point inside the next one
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+            while journal_done(out / "lines.journal.sqlite") < after and proc.poll() is None:
+                time.sleep(0.5)
+            time.sleep(rng.uniform(1.0, 10.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            info["kill"] = {"after_s": round(time.time() - t0, 1), "done_at_kill": journal_done(out / "lines.journal.sqlite"),
+                            "log_at_kill": log_offset(), "server_at_kill": server_record(start)}
+        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT).returncode
+    info.update({"rc": rc, "wall_s": time.time() - t0, "log_start": start, "log_end": log_offset()})
+    info["server"] = server_record(start, info["log_end"])
+    (out / "run.json").write_text(json.dumps(info, indent=1))
+    return info
+
+
+def kill_check(run: dict, n: int) -> str:
+    """Assert from the server's own log that no finished request of a killed and resumed run was sent twice:
+    every request answered once, and at most the one in flight at the kill (concurrency 1) computed twice."""
+    srv = run["server"]
+    assert srv["completions"] == n, f"the server answered {srv['completions']} completions for {n} requests"
+    assert n <= srv["computed"] <= n + 1, f"the server computed {srv['computed']} completions for {n} requests"
+    return (f"the server answered {srv['completions']} completions for {n} distinct requests and computed "
+            f"{srv['computed']}: {srv['computed'] - n} computed twice, the one in flight at the kill")
+
+
+def serve() -> int:
+    """(Re)start the local server from local-llm.sh's files with the AMX weight buffers off (see the module doc)."""
+    py = LLM_DIR / "venv" / "bin" / "python"
+    boot = ("import sys, llama_cpp.llama_cpp as C\n_o = C.llama_model_default_params\n"
+            "def _p():\n    p = _o(); p.use_extra_bufts = False; return p\n"
+            "C.llama_model_default_params = _p\nfrom llama_cpp.server.__main__ import main\nsys.argv[0] = 'llama_cpp.server'\nmain()\n")
+    pid = LLM_DIR / "server.pid"
+    if pid.exists():
+        try:
+            os.kill(int(pid.read_text()), signal.SIGTERM)
+            time.sleep(2)
+        except (ProcessLookupError, ValueError):
+            pass
+    port = os.environ.get("LLM_PORT", "8765")
+    args = [str(py), "-c", boot, "--model", str(LLM_DIR / "model.gguf"), "--host", "127.0.0.1", "--port", port,
+            "--n_ctx", "4096", "--n_threads", os.environ.get("LLM_THREADS", "2"), "--model_alias", MODEL]
+    with open(SERVER_LOG, "ab") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
+                                start_new_session=True)
+    pid.write_text(str(proc.pid))
+    print(f"serving http://127.0.0.1:{port}/v1 (model {MODEL}), pid {proc.pid}, log {SERVER_LOG}")
+    return 0
+
+
+# --- the fastText side: parse, clean, verify, measure (this process never loads a model) -------------------------
+
+LLM_SETS = ["plain", "default", "json", "examples", "personas", "v2"]
+DRIFT = ["drift_v2", "drift_repeat", "drift_angles"]
+
+
+def journal_frame(name: str) -> pd.DataFrame:
+    """The variant's journal: one row per request with its metadata, status, raw answer, usage and times."""
+    from statcodgen.llm import Journal
+
+    with Journal(RUNS / name / "lines.journal.sqlite") as j:
+        rec = j.records()
+    meta = pd.json_normalize(rec["metadata"].tolist()).drop(columns=["note_items"], errors="ignore")
+    return pd.concat([rec.drop(columns=["metadata", "body"]), meta], axis=1)
+
+
+def reference_classifier(d: dict, params) -> object:
+    """fastText on every real training row (the measure's full training part, never its test rows) and every
+    note item and title of the NACE Rev. 2 notes: the judge of whether a line is on its section."""
+    from statcodgen.modelling import FastTextClassifier
+
+    notes, h = d["notes"], d["hierarchy"]
+    leaves = notes[notes["level"] == "class"]
+    texts, labels = d["train_full"]["text"].astype(str).tolist(), d["train_full"]["label"].astype(str).tolist()
+    for row in leaves.itertuples(index=False):
+        label = h.aggregate([row.code], "section", errors="coerce").iloc[0]
+        for t in [row.title, *row.includes, *row.also_includes]:
+            texts.append(str(t))
+            labels.append(str(label))
+    return FastTextClassifier(params, language="en").fit(texts, labels)
+
+
+def reasons(frame: pd.DataFrame, col: str = "reason") -> str:
+    if frame is None or not len(frame):
+        return "-"
+    return "; ".join(f"{k} {v}" for k, v in frame[col].astype(str).value_counts().items())
+
+
+def evaluate() -> None:
+    from _common import PROTOCOL_PARAMS, dev_measure, ons_measure_data
+
+    from statcodgen.cleaning import clean
+    from statcodgen.generation import generate, generation_plan
+    from statcodgen.generation.generators import _parser
+    from statcodgen.llm.parsing import format_output
+    from statcodgen.modelling import FastTextParams
+    from statcodgen.verification import verify
+
+    params = FastTextParams(**PROTOCOL_PARAMS)
+    d = ons_measure_data()
+    notes, h = d["notes"], d["hierarchy"]
+    plan = generation_plan(notes, targets=TARGETS, n_per_target=N_PER_TARGET, min_per_code=5, weight="richness")
+
+    def cleaned(lines: pd.DataFrame):
+        return clean(lines, real_train=d["train"], real_test=d["test"], notes=notes, language="en", progress=False)
+
+    def verified(kept: pd.DataFrame):
+        return verify(kept, real_train=d["train"], notes=notes, hierarchy=h, targets=TARGETS, target_level="section",
+                      language="en", params=params, progress=False)
+
+    raw: dict[str, pd.DataFrame] = {}
+    for name in LLM_SETS + DRIFT:
+        if (RUNS / name / "lines.parquet").exists():
+            raw[name] = pd.read_parquet(RUNS / name / "lines.parquet")
+    if "default" in raw:  # the same answers, note items rejected as echoes (the rule before issue 12)
+        raw["default, note items rejected as echoes"] = reparsed("default", "reject")
+    base = {g: generate(notes, plan, generator=g, language="en", seed=0, hierarchy=h, progress=False).lines
+            for g in ("offline", "titles", "naive_bullets")}
+    big = generation_plan(notes, targets=TARGETS, n_per_target=800, min_per_code=5, weight="richness")
+    base["offline, 800 per target"] = generate(notes, big, generator="offline", language="en", seed=0, hierarchy=h,
+                                               progress=False).lines
+
+    ref = reference_classifier(d, params)
+    rows, sets = [], {}
+    for name, lines in {**raw, **base}.items():
+        c = cleaned(lines)
+        requested = None
+        if name in VARIANTS:
+            jf = journal_frame(name)
+            requested = int(jf["n_lines"].sum())
+            run = json.loads((RUNS / name / "run.json").read_text())
+        on = ref.predict(lines["text"].astype(str).tolist())["label"].astype(str).to_numpy() == lines["label"].astype(str).to_numpy()
+        row = {"set": name, "requested": requested, "parsed": len(lines), "cleaned": len(c.kept), "on_section": on.mean()}
+        if name in DRIFT:
+            idx = jf.set_index("key")["request_index"]
+            ri = lines["request_key"].map(idx).to_numpy()
+            for k in sorted(set(ri)):
+                row[f"on_req{int(k) + 1}"] = on[ri == k].mean()
+            rows.append(row)
+            continue
+        v = verified(c.kept.reset_index(drop=True))
+        row.update({"verified": len(v.verified), "relabelled": len(v.relabelled),
+                    "kept_share": len(v.verified) / requested if requested else None,
+                    "parse_rejects": reasons(pd.read_parquet(RUNS / name / "lines.rejected.parquet")) if requested else "-",
+                    "clean_drops": reasons(c.dropped), "verify_drops": reasons(v.dropped)})
+        if name in VARIANTS:
+            row.update(speed(run, jf))
+        rows.append(row)
+        sets[name] = c.kept
+        sets[f"{name} + verify"] = v.verified.drop(columns=["old_code", "old_label"], errors="ignore")
+    if "default + verify" in sets:
+        sets["offline + default, verified"] = pd.concat([sets["offline + verify"], sets["default + verify"]], ignore_index=True)
+    keep = [k for k in sets if not k.startswith(("titles +", "naive_bullets +", "offline, 800 per target +"))]
+    measure = dev_measure(d, {k: sets[k] for k in keep})
+    write_results(pd.DataFrame(rows), measure)
+
+
+def reparsed(name: str, echo_items: str) -> pd.DataFrame:
+    """A variant's journalled answers parsed again with another echo rule (nothing sent)."""
+    from statcodgen.generation.generators import _parser
+    from statcodgen.llm import Journal
+    from statcodgen.llm.config import Request
+
+    rows = []
+    with Journal(RUNS / name / "lines.journal.sqlite") as j:
+        for r in j.records().itertuples(index=False):
+            if r.status != "done":
+                continue
+            content = json.loads(r.raw)["choices"][0]["message"]["content"]
+            req = Request(r.key, list((r.body or {}).get("messages") or []), {}, dict(r.metadata or {}))
+            for line in _parser(True, False, echo_items)(content, req).lines:
+                rows.append({"text": line, "code": r.metadata["code"], "label": r.metadata["label"], "request_key": r.key})
+    return pd.DataFrame(rows)
+
+
+def speed(run: dict, jf: pd.DataFrame) -> dict:
+    """Seconds per request and tokens/s, the server's own (its log) against the client's (wall time, journal)."""
+    srv = run["server"]
+    n = int((jf["status"] == "done").sum())
+    return {"requests": len(jf), "server_answered": srv["completions"], "server_computed": srv["computed"],
+            "computed_twice": srv["computed"] - n,
+            "server_s_per_req": srv["server_s"] / max(1, srv["computed"]), "wall_s_per_req": run["wall_s"] / max(1, n),
+            "server_share_of_wall": srv["server_s"] / run["wall_s"], "server_tok_s": srv["tokens_per_s"],
+            "client_tok_s": float(jf["completion_tokens"].sum()) / run["wall_s"]}
+
+
+def write_results(table: pd.DataFrame, measure: pd.DataFrame) -> None:
+    """The Markdown report: runs and speed, lines kept and rejects, F1 on the development measure, drift."""
+    runs = {n: json.loads((RUNS / n / "run.json").read_text()) for n in VARIANTS if (RUNS / n / "run.json").exists()}
+    t = table.set_index("set")
+    speed_cols = ["requests", "server_answered", "server_computed", "computed_twice", "server_s_per_req", "wall_s_per_req",
+                  "server_share_of_wall", "server_tok_s", "client_tok_s"]
+    line_cols = ["requested", "parsed", "cleaned", "verified", "relabelled", "kept_share", "on_section"]
+    llm = [n for n in t.index if n in VARIANTS and n not in DRIFT]
+    out = [f"# The LLM path against a real weak model (issue 12)\n\n{machine()}; server {MODEL} "
+           f"(Qwen2.5-Coder-1.5B-Instruct Q4_K_M, llama-cpp-python, 2 threads, one request at a time) at {URL}; "
+           f"{N_PER_TARGET} lines per target for B, O, T, U ({LINES_PER_REQUEST} lines per request), temperature "
+           f"{TEMPERATURE}, concurrency 1; generated {time.strftime('%Y-%m-%d')}. Commands:\n"]
+    out += [f"- `{n}`: `{runs[n]['command']}`" for n in runs]
+    server_total = sum(r["server"]["server_s"] for r in runs.values())
+    wall_total = sum(r["wall_s"] for r in runs.values())
+    out.append(f"\nServer time over every run: {server_total / 60:.1f} min (wall {wall_total / 60:.1f} min).\n")
+    out += ["## Speed: the server's own time against the run's wall time\n",
+            to_markdown(t.loc[llm, speed_cols].reset_index(), ".2f"), ""]
+    out.append("`server_answered`: `POST /v1/chat/completions` answered 200 in the server's log; `server_computed`: "
+               "its `llama_perf_context_print` records (one per computed completion, abandoned ones included); "
+               "`server_share_of_wall`: the sum of the server's per-request times over the run's wall time "
+               "(process start to end, concurrency 1).\n")
+    if "kill" in runs.get("default", {}):
+        k = runs["default"]["kill"]
+        out.append(f"Kill and resume (`default`): {kill_check(runs['default'], int(t.loc['default', 'requests']))} "
+                   f"(SIGKILL after {k['after_s']} s with {k['done_at_kill']} requests done, then the same command again).\n")
+    out += ["## Lines: requested, after parsing, cleaning and verification\n",
+            to_markdown(t.loc[[n for n in t.index if n not in DRIFT], line_cols].reset_index().fillna(""), ".3f"), "",
+            "Rejects by reason:\n",
+            to_markdown(t.loc[[n for n in t.index if n not in DRIFT], ["parse_rejects", "clean_drops", "verify_drops"]]
+                        .reset_index().fillna(""), ".3f"), ""]
+    drift = [n for n in DRIFT if n in t.index]
+    if drift:
+        cols = ["on_section"] + sorted([c for c in t.columns if c.startswith("on_req")], key=lambda c: int(c[6:]))
+        out += ["## Many requests on one short note (99.00, 8 uncapped requests): share of lines on section U\n",
+                to_markdown(t.loc[drift, cols].reset_index(), ".2f"), ""]
+    m = measure.copy()
+    m["variant"] = m["variant"].str.replace("real+", "real + ", regex=False)
+    out += ["## F1 on the development measure (6 inner splits x 2 fastText seeds, never the test rows)\n",
+            to_markdown(m.drop(columns=[c for c in m.columns if c.startswith("n_")]), ".3f"), ""]
+    text = "\n".join(out) + "\n"
+    (RESULTS / "llm_real.md").write_text(text, encoding="utf-8")
+    table.to_csv(RUNS / "table.csv", index=False)
+    measure.to_csv(RUNS / "measure.csv", index=False)
+    print(text)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--serve", action="store_true", help="(re)start the local server with the AMX buffers off")
+    p.add_argument("--phase", choices=["generate", "evaluate", "all"], default="all")
+    p.add_argument("--only", nargs="*", help="variants to generate (default: all)")
+    args = p.parse_args()
+    if args.worker:
+        worker(json.loads(args.worker))
+        return 0
+    if args.serve:
+        return serve()
+    if args.phase in ("generate", "all"):
+        for name in args.only or VARIANTS:
+            info = run_variant(name, kill=name == "default")
+            print(name, json.dumps({k: info[k] for k in ("rc", "wall_s", "server")}))
+            if "kill" in info:
+                print(kill_check(info, journal_requests(RUNS / name / "lines.journal.sqlite")))
+    if args.phase in ("evaluate", "all"):
+        evaluate()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
