@@ -129,6 +129,7 @@ def part_losses(args: argparse.Namespace) -> None:
     df = pd.DataFrame(rows)
     cols = ["accuracy", "macro_f1", "fit_s"] + (["scarce_f1"] if "scarce_f1" in df else [])
     tab = df.groupby(["training set", "rows", "labels", "loss"], sort=False)[cols].mean().reset_index()
+    tab = tab.astype(object).where(tab.notna(), "–")
     lines = [f"Machine: {machine()} (shared with other jobs: times are relative, within one run).",
              f"Development split of the study's training part (80/20, seed 1; the test rows are never used); fastText epoch 30, "
              f"lr 0.5, wordNgrams 2, minn 3, maxn 5, dim 100; mean over seeds {args.seeds}. `scarce_f1`: macro F1 over the "
@@ -171,15 +172,18 @@ def part_dev(args: argparse.Namespace) -> None:
         plan = generation_plan(data["inputs"].notes, targets=data["targets"], n_per_target=n, level=t.level,
                                min_per_code=t.min_per_code, weight=t.weight)
         variants[f"offline, {n} lines per class"] = offline_lines(cfg, data, plan)
-    variants["titles"] = offline_lines(cfg, data, data["plan"], "titles", cleaned=False)
-    variants["naive bullets"] = offline_lines(cfg, data, data["plan"], "naive_bullets", cleaned=False)
+    if not args.no_baselines:
+        variants["titles"] = offline_lines(cfg, data, data["plan"], "titles", cleaned=False)
+        variants["naive bullets"] = offline_lines(cfg, data, data["plan"], "naive_bullets", cleaned=False)
+    variants["full real (ceiling)"] = None
     pooled: dict[str, list[dict[str, float]]] = {k: [] for k in variants}
     for inner_seed in args.inner_seeds:
         inner, dev = split_real(split.train_full, test_size=0.2, seed=inner_seed)
         present = [s for s in scarce if s in set(inner["label"])]
         thin = simulate_scarcity(inner, {s: 1 for s in present}, seed=inner_seed)
         for name, syn in variants.items():
-            train = thin if syn is None else pd.concat([thin, drop_test_leaks(syn, dev)[0][["text", "label"]]])
+            train = inner if name.startswith("full real") else thin if syn is None else \
+                pd.concat([thin, drop_test_leaks(syn, dev)[0][["text", "label"]]])
             for seed in args.seeds:
                 pooled[name].append(_fit_score(train, dev, PARAMS, seed, labels=present))
                 print(name, inner_seed, seed, pooled[name][-1], flush=True)
@@ -204,7 +208,7 @@ def part_study(args: argparse.Namespace) -> None:
     marks: list[tuple[str, float]] = []
 
     def echo(msg: str) -> None:
-        if msg.startswith("[") or msg.strip().startswith(("verifying", "chosen on validation")):
+        if msg.startswith("[") or msg.strip().startswith(("verifying", "verified", "chosen on validation")):
             marks.append((msg.strip()[:60], time.perf_counter()))
         print(msg, flush=True)
 
@@ -234,7 +238,8 @@ def part_scarce(args: argparse.Namespace) -> None:
     data = study_data(cfg)
     split, scarce = data["split"], data["scarce"]
     saved = pd.read_parquet(out / "real_train.parquet")
-    assert sorted(saved.index) == sorted(split.train.index), "the study folder was made with another split"
+    pairs = lambda df: sorted(zip(df["text"].astype(str), df["label"].astype(str)))  # noqa: E731
+    assert pairs(saved) == pairs(split.train), "the study folder was made with another split or scarcity set"
     kept = pd.read_parquet(out / "cleaning" / "kept.parquet")
     verified = pd.read_parquet(out / "verification" / "verified.parquet")
     synthetic = {"titles": offline_lines(cfg, data, data["plan"], "titles", cleaned=False),
@@ -243,16 +248,23 @@ def part_scarce(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     exp = run_experiments(split.train, split.test, synthetic, seeds=args.study_seeds, params=cfg.training.params, language="en",
                           full_real=split.train_full, progress=False)
+    pl = [exp.metrics_per_label, pd.read_csv(out / "metrics_per_label.csv", dtype={"label": str})
+          .query("variant == 'real+offline'").assign(variant="study main model")]
+    ov = [exp.metrics_overall, pd.read_csv(out / "metrics_overall.csv").query("variant == 'real+offline'").assign(variant="study main model")]
+    if args.ova:  # the same lines with fastText's one-vs-all loss (not what loss="auto" picks: see the losses part)
+        ova = run_experiments(split.train, split.test, {"offline": kept}, seeds=args.study_seeds, progress=False, language="en",
+                              params=cfg.training.params.model_copy(update={"loss": "ova"}), full_real=split.train_full)
+        pl.append(ova.metrics_per_label.assign(variant=lambda d: d["variant"] + " (ova)"))
+        ov.append(ova.metrics_overall.assign(variant=lambda d: d["variant"] + " (ova)"))
     seconds = time.perf_counter() - t0
-    pl = pd.concat([exp.metrics_per_label, pd.read_csv(out / "metrics_per_label.csv", dtype={"label": str})
-                    .query("variant == 'real+offline'").assign(variant="study main model")])
-    ov = pd.concat([exp.metrics_overall, pd.read_csv(out / "metrics_overall.csv").query("variant == 'real+offline'")
-                    .assign(variant="study main model")])
+    pl, ov = pd.concat(pl), pd.concat(ov)
     sel = Selection.load(out / "selection")
     names = {"real_only": "real only", "real+titles": "real + titles", "real+naive_bullets": "real + naive bullets",
              "real+offline": "real + offline (cleaned)", "real+offline+verification": "real + offline + verification",
              "study main model": f"study's model (verified, {sel.fraction:.0%} of the lines, prior strength {sel.strength:g})",
              "full_real": "full real data (ceiling)"}
+    if args.ova:
+        names |= {f"{k} (ova)": f"{v}, loss ova" for k, v in names.items() if k in ("real_only", "real+offline", "full_real")}
     sc = pl[pl["label"].isin(scarce)]
     per_seed = sc.groupby(["variant", "seed"])["f1"].mean().rename("scarce_f1").reset_index()
     acc = ov.groupby("variant")["accuracy"].agg(["mean", "std"])
@@ -285,6 +297,8 @@ def main() -> None:
     ap.add_argument("--standin", type=int, nargs="*", default=[], help="stand-in sizes for the loss curve, e.g. 30000 75000 150000")
     ap.add_argument("--study-seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--out", type=Path, default=STUDY_DIR)
+    ap.add_argument("--no-baselines", action="store_true", help="dev: only the offline variants, real only and the ceiling")
+    ap.add_argument("--ova", action="store_true", help="scarce: also real only, offline and full real with loss ova")
     args = ap.parse_args()
     for part in args.part:
         {"losses": part_losses, "dev": part_dev, "study": part_study, "scarce": part_scarce}[part](args)

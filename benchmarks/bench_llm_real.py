@@ -144,6 +144,18 @@ def worker(spec: dict) -> None:
             run_requests(reqs, config=cfg, journal=j, parser=split_lines)
             lines, rejected = lines_from_journal(reqs, j, model=MODEL, temperature=TEMPERATURE, seed=0)
             lines["prompt_id"] = "plain"
+    elif spec["kind"] == "json_object":
+        from statcodgen.generation.generators import _parser, build_requests
+        from statcodgen.generation.plan import cap_requests
+
+        cfg = cfg.model_copy(update={"json_output": True})
+        reqs = build_requests(notes, cap_requests(plan, lines_per_request=LINES_PER_REQUEST), llm=cfg, language="en",
+                              lines_per_request=LINES_PER_REQUEST, real=None, n_examples=0, hierarchy=h)
+        for r in reqs:  # without n_lines the engine asks for {"type": "json_object"} instead of the N-line schema
+            r.metadata["n_asked"] = r.metadata.pop("n_lines")
+        with Journal(out / "lines.journal.sqlite") as j:
+            run_requests(reqs, config=cfg, journal=j, parser=_parser(True, True, "keep"))
+            lines, rejected = lines_from_journal(reqs, j, model=MODEL, temperature=TEMPERATURE, seed=0, json_output=True)
     else:
         real = None
         if spec.get("n_examples", 0):
@@ -189,6 +201,12 @@ VARIANTS: dict[str, tuple[str, object]] = {
     "examples": ("worker", {"kind": "llm", "n_examples": 3}),
     "personas": ("cli", ["--personas", "400", "--persona-strategy", "matched"]),
     "v2": ("worker", {"kind": "llm", "generator": V2, "v2": True}),
+    # the default without angles: its journal starts as a copy of the default's, so only the requests whose
+    # prompt differs (a code's second request and later) are sent
+    "no_angles": ("worker", {"kind": "llm", "generator": {"angles": False}, "seed_journal": "default"}),
+    # llama-cpp-python's server answers a json_schema response_format with HTTP 500 (the `json` run): JSON mode
+    # (`{"type": "json_object"}`, which it constrains with a JSON grammar) with the same prompts instead
+    "json_object": ("worker", {"kind": "json_object"}),
 }
 
 
@@ -230,6 +248,13 @@ def run_variant(name: str, *, kill: bool = False, seed: int = 12) -> dict:
         spec = {**what, "out": str(out)}
         if spec.pop("v2", False):
             spec.setdefault("generator", {})["template_dir"] = v2_templates()
+        seed = spec.pop("seed_journal", None)
+        if seed:
+            import sqlite3
+
+            src = sqlite3.connect(RUNS / seed / "lines.journal.sqlite")
+            src.execute(f"VACUUM INTO '{out / 'lines.journal.sqlite'}'")  # a consistent copy of a WAL database
+            src.close()
         cmd = worker_args(spec)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start, t0 = log_offset(), time.time()
@@ -248,6 +273,7 @@ def run_variant(name: str, *, kill: bool = False, seed: int = 12) -> dict:
                             "log_at_kill": log_offset(), "server_at_kill": server_record(start)}
         rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT).returncode
     info.update({"rc": rc, "wall_s": time.time() - t0, "log_start": start, "log_end": log_offset()})
+    info["t0"] = t0
     info["server"] = server_record(start, info["log_end"])
     (out / "run.json").write_text(json.dumps(info, indent=1))
     return info
@@ -289,7 +315,7 @@ def serve() -> int:
 
 # --- the fastText side: parse, clean, verify, measure (this process never loads a model) -------------------------
 
-LLM_SETS = ["plain", "default", "json", "examples", "personas", "v2"]
+LLM_SETS = ["plain", "default", "no_angles", "json", "json_object", "examples", "personas", "v2"]
 DRIFT = ["drift_v2", "drift_repeat", "drift_angles"]
 
 
@@ -366,24 +392,25 @@ def evaluate() -> None:
         requested = None
         if name in VARIANTS:
             jf = journal_frame(name)
-            requested = int(jf["n_lines"].sum())
+            requested = int(jf["n_lines" if "n_lines" in jf else "n_asked"].sum())
             run = json.loads((RUNS / name / "run.json").read_text())
         on = ref.predict(lines["text"].astype(str).tolist())["label"].astype(str).to_numpy() == lines["label"].astype(str).to_numpy()
-        row = {"set": name, "requested": requested, "parsed": len(lines), "cleaned": len(c.kept), "on_section": on.mean()}
-        if name in DRIFT:
+        row = {"set": name, "requested": requested, "parsed": len(lines), "cleaned": len(c.kept), "on_section": on.mean(),
+               **(speed(run, jf) if name in VARIANTS else {})}
+        v = verified(c.kept.reset_index(drop=True))
+        if name in DRIFT:  # per request: share of its lines on section U, share of its 20 lines kept by clean + verify
             idx = jf.set_index("key")["request_index"]
-            ri = lines["request_key"].map(idx).to_numpy()
-            for k in sorted(set(ri)):
-                row[f"on_req{int(k) + 1}"] = on[ri == k].mean()
+            ri, kept = lines["request_key"].map(idx).to_numpy(), v.verified["request_key"].map(idx).value_counts()
+            for k in sorted(set(idx)):
+                row[f"on_req{int(k) + 1}"] = on[ri == k].mean() if (ri == k).any() else 0.0
+                row[f"kept_req{int(k) + 1}"] = kept.get(k, 0) / LINES_PER_REQUEST
+            row["verified"] = len(v.verified)
             rows.append(row)
             continue
-        v = verified(c.kept.reset_index(drop=True))
         row.update({"verified": len(v.verified), "relabelled": len(v.relabelled),
                     "kept_share": len(v.verified) / requested if requested else None,
                     "parse_rejects": reasons(pd.read_parquet(RUNS / name / "lines.rejected.parquet")) if requested else "-",
                     "clean_drops": reasons(c.dropped), "verify_drops": reasons(v.dropped)})
-        if name in VARIANTS:
-            row.update(speed(run, jf))
         rows.append(row)
         sets[name] = c.kept
         sets[f"{name} + verify"] = v.verified.drop(columns=["old_code", "old_label"], errors="ignore")
@@ -415,12 +442,21 @@ def reparsed(name: str, echo_items: str) -> pd.DataFrame:
 def speed(run: dict, jf: pd.DataFrame) -> dict:
     """Seconds per request and tokens/s, the server's own (its log) against the client's (wall time, journal)."""
     srv = run["server"]
+    jf = jf[jf["key"].isin(sent_keys(run, jf))]
     n = int((jf["status"] == "done").sum())
     return {"requests": len(jf), "server_answered": srv["completions"], "server_computed": srv["computed"],
             "computed_twice": srv["computed"] - n,
             "server_s_per_req": srv["server_s"] / max(1, srv["computed"]), "wall_s_per_req": run["wall_s"] / max(1, n),
             "server_share_of_wall": srv["server_s"] / run["wall_s"], "server_tok_s": srv["tokens_per_s"],
             "client_tok_s": float(jf["completion_tokens"].sum()) / run["wall_s"]}
+
+
+def sent_keys(run: dict, jf: pd.DataFrame) -> list[str]:
+    """The requests a run completed: every row of its journal answered after the run started (a journal copied
+    from another variant keeps that variant's answers, which were not sent again)."""
+    if "t0" not in run:
+        return jf["key"].tolist()
+    return jf.loc[jf["updated_at"] >= run["t0"], "key"].tolist()
 
 
 def write_results(table: pd.DataFrame, measure: pd.DataFrame) -> None:
@@ -430,7 +466,7 @@ def write_results(table: pd.DataFrame, measure: pd.DataFrame) -> None:
     speed_cols = ["requests", "server_answered", "server_computed", "computed_twice", "server_s_per_req", "wall_s_per_req",
                   "server_share_of_wall", "server_tok_s", "client_tok_s"]
     line_cols = ["requested", "parsed", "cleaned", "verified", "relabelled", "kept_share", "on_section"]
-    llm = [n for n in t.index if n in VARIANTS and n not in DRIFT]
+    llm = [n for n in t.index if n in VARIANTS]
     out = [f"# The LLM path against a real weak model (issue 12)\n\n{machine()}; server {MODEL} "
            f"(Qwen2.5-Coder-1.5B-Instruct Q4_K_M, llama-cpp-python, 2 threads, one request at a time) at {URL}; "
            f"{N_PER_TARGET} lines per target for B, O, T, U ({LINES_PER_REQUEST} lines per request), temperature "
@@ -439,6 +475,11 @@ def write_results(table: pd.DataFrame, measure: pd.DataFrame) -> None:
     server_total = sum(r["server"]["server_s"] for r in runs.values())
     wall_total = sum(r["wall_s"] for r in runs.values())
     out.append(f"\nServer time over every run: {server_total / 60:.1f} min (wall {wall_total / 60:.1f} min).\n")
+    for n, r in runs.items():
+        if r["rc"]:
+            srv = r["server"]
+            out.append(f"`{n}` failed (exit code {r['rc']}): the server received {srv['posts']} requests and answered "
+                       f"{srv['completions']} with 200 in {r['wall_s']:.0f} s; see `runs/llm_real/{n}/stdout.txt`.\n")
     out += ["## Speed: the server's own time against the run's wall time\n",
             to_markdown(t.loc[llm, speed_cols].reset_index(), ".2f"), ""]
     out.append("`server_answered`: `POST /v1/chat/completions` answered 200 in the server's log; `server_computed`: "
@@ -449,16 +490,21 @@ def write_results(table: pd.DataFrame, measure: pd.DataFrame) -> None:
         k = runs["default"]["kill"]
         out.append(f"Kill and resume (`default`): {kill_check(runs['default'], int(t.loc['default', 'requests']))} "
                    f"(SIGKILL after {k['after_s']} s with {k['done_at_kill']} requests done, then the same command again).\n")
+    lines = t.loc[[n for n in t.index if n not in DRIFT], line_cols].reset_index()
+    for c in ("requested", "parsed", "cleaned", "verified", "relabelled"):
+        lines[c] = lines[c].map(lambda v: "" if pd.isna(v) else int(v))
     out += ["## Lines: requested, after parsing, cleaning and verification\n",
-            to_markdown(t.loc[[n for n in t.index if n not in DRIFT], line_cols].reset_index().fillna(""), ".3f"), "",
+            to_markdown(lines.fillna(""), ".3f"), "",
             "Rejects by reason:\n",
             to_markdown(t.loc[[n for n in t.index if n not in DRIFT], ["parse_rejects", "clean_drops", "verify_drops"]]
                         .reset_index().fillna(""), ".3f"), ""]
     drift = [n for n in DRIFT if n in t.index]
     if drift:
-        cols = ["on_section"] + sorted([c for c in t.columns if c.startswith("on_req")], key=lambda c: int(c[6:]))
-        out += ["## Many requests on one short note (99.00, 8 uncapped requests): share of lines on section U\n",
-                to_markdown(t.loc[drift, cols].reset_index(), ".2f"), ""]
+        for what, head in (("on_req", "share of each request's lines the reference classifier puts in U"),
+                           ("kept_req", "share of each request's 20 lines kept by cleaning and verification")):
+            cols = sorted([c for c in t.columns if c.startswith(what)], key=lambda c: int(c[len(what):]))
+            out += [f"## Many requests on one short note (99.00, 8 uncapped requests): {head}\n",
+                    to_markdown(t.loc[drift, ["parsed", "cleaned", "verified", *cols]].reset_index(), ".2f"), ""]
     m = measure.copy()
     m["variant"] = m["variant"].str.replace("real+", "real + ", regex=False)
     out += ["## F1 on the development measure (6 inner splits x 2 fastText seeds, never the test rows)\n",

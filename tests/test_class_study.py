@@ -17,6 +17,7 @@ import pytest
 
 from statcodgen.errors import ConfigError
 from statcodgen.modelling.experiments import random_scarcity
+from statcodgen.modelling.params import SOFTMAX_MAX_WORK, FastTextParams, auto_loss
 from statcodgen.study import StudyConfig, load_config, run_pipeline
 from statcodgen.study.config import RandomScarcity
 from statcodgen.study.stages import load_inputs, resolve_scarcity, split_real_data, study_target_reasons, training_plan
@@ -98,6 +99,16 @@ def test_the_set_is_drawn_from_the_training_rows_only() -> None:
     pd.testing.assert_frame_equal(split.test, plain.test)  # the test part is never cut
     with pytest.raises(ConfigError, match="only 4 of the 6 labels"):
         split_real_data(real, test_size=0.25, seed=0, scarcity=RandomScarcity(random=5, min_rows=20))
+
+
+def test_auto_loss_keeps_softmax_for_thin_classes_and_hs_for_large_data() -> None:
+    p = FastTextParams()
+    assert p.resolve(16_000, 615).loss == "softmax"  # the ONS index at class level: hs was 10-16 points below
+    assert p.resolve(11_000, 21).loss == "softmax"
+    assert p.resolve(765_000, 743).loss == "hs"  # an office's data: hs 0.8 point below, 8x faster
+    assert p.resolve(100_000, 101).loss == "hs"  # 990 rows per label: not thin
+    assert auto_loss(SOFTMAX_MAX_WORK // 600, 600) == "softmax" and auto_loss(SOFTMAX_MAX_WORK // 600 + 1, 600) == "hs"
+    assert FastTextParams(loss="hs").resolve(16_000, 615).loss == "hs"  # an explicit loss is kept
 
 
 # --- the config ---------------------------------------------------------------------------------

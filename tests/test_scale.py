@@ -132,8 +132,10 @@ learning_curve = [0.5, 1.0]
 ''')
     proc = subprocess.run([sys.executable, "-m", "statcodgen", "run", str(cfg), "--dry-run"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    # real_only, real+titles, real+offline (no scarcity: no ceiling) x 2 seeds + curve 2 x 2, of which fraction 1 is reused
-    assert "10 trainings (8 to run), expected" in proc.stdout and "softmax" in proc.stdout, proc.stdout[-1500:]
+    # 5 verification folds + 4 validation models (real only and 3 synthetic shares; no scarcity: no full real),
+    # then real_only, real+titles, real+offline (no ceiling) x 2 seeds + curve 2 x 2, of which fraction 1 is reused
+    assert "19 trainings (17 to run), expected" in proc.stdout and "softmax" in proc.stdout, proc.stdout[-1500:]
+    assert proc.stdout.count("verification fold") == 5 and proc.stdout.count("selection:") == 4
     assert not out.exists() or not any(out.rglob("*.parquet"))
 
 

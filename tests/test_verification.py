@@ -73,7 +73,7 @@ def test_planted_errors_are_relabelled_or_dropped_and_nothing_else_changes(plant
                                                                            hierarchy: Hierarchy) -> None:
     syn, real = planted["syn"], planted["real"]
     res = verify(syn, real_train=real, notes=notes, hierarchy=hierarchy, targets=["08.11", "08.12", "84.11"],
-                 target_level="class", params=PARAMS, options=VerifyOptions(k=4, notes=False), progress=False)
+                 target_level="class", params=PARAMS, options=VerifyOptions(k=4, notes=False, epoch=None), progress=False)  # a tiny set: the fixture params' 25 passes
     dropped_texts = set(res.dropped["text"])
     other_texts = set(syn.loc[planted["other"], "text"])
     assert len(other_texts & dropped_texts) >= 3, res.dropped[["text", "label", "predicted", "detail"]]
@@ -121,8 +121,9 @@ def test_notes_matcher_finds_the_sibling_whose_items_match(notes: pd.DataFrame, 
 
 def test_judge_candidates_are_own_code_siblings_then_excludes(notes: pd.DataFrame, hierarchy: Hierarchy) -> None:
     c = judge_candidates("08.12", hierarchy, notes)
-    assert c[0] == "08.12" and "08.11" in c
-    assert "06.10" not in c or c.index("06.10") > c.index("08.11")  # Excludes targets come after the siblings
+    assert c == ["08.12", "08.11"]  # its Excludes point to 06.10, which this sample's hierarchy does not hold
+    c = judge_candidates("56.10", hierarchy, notes)
+    assert c[0] == "56.10" and len(c) == len(set(c))
 
 
 def test_llm_judge_against_a_real_server_drops_rejected_lines_and_resumes(notes: pd.DataFrame, hierarchy: Hierarchy,
