@@ -392,6 +392,8 @@ def evaluate() -> None:
         requested = None
         if name in VARIANTS:
             jf = journal_frame(name)
+            rej = pd.read_parquet(RUNS / name / "lines.rejected.parquet")
+            jf = jf[jf["key"].isin(set(lines["request_key"]) | set(rej["request_key"]))]  # this variant's requests
             requested = int(jf["n_lines" if "n_lines" in jf else "n_asked"].sum())
             run = json.loads((RUNS / name / "run.json").read_text())
         on = ref.predict(lines["text"].astype(str).tolist())["label"].astype(str).to_numpy() == lines["label"].astype(str).to_numpy()

@@ -226,6 +226,8 @@ class TrainingSection(_Strict):
     synthetic_fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 1.0],
                                              description="candidate shares of the verified synthetic lines, chosen on validation")
     select_on_validation: bool = True
+    max_label_harm: float = Field(0.15, ge=0, le=1, description="on validation, no non-target label with >= 10 rows may lose more "
+                                  "F1 than this (1 = no per-label gate: at class level the report's most harmed codes show it)")
     validation_size: float = Field(0.2, gt=0, lt=1)
     quantize: bool | Literal["auto"] = Field("auto", description="save the main model quantised (model.ftz, 8x smaller); "
                                              "auto: from 100,000 rows and up to 100 labels, where it cost < 0.5 point (BENCHMARKS.md)")
