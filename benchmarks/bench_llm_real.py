@@ -423,6 +423,35 @@ def evaluate() -> None:
     write_results(pd.DataFrame(rows), measure)
 
 
+REPLICATE = ["plain", "default", "v2", "examples", "json_object"]
+
+
+def replicate() -> None:
+    """The main sets on 6 other development splits (inner seeds 7-12), appended to the results: how much of a
+    difference between two variants the splits alone make (T and U have 12 and 18 development rows)."""
+    from _common import PROTOCOL_PARAMS, dev_measure, ons_measure_data
+
+    from statcodgen.cleaning import clean
+    from statcodgen.modelling import FastTextParams
+    from statcodgen.verification import verify
+
+    d, params, sets = ons_measure_data(), FastTextParams(**PROTOCOL_PARAMS), {}
+    for n in REPLICATE:
+        c = clean(pd.read_parquet(RUNS / n / "lines.parquet"), real_train=d["train"], real_test=d["test"], notes=d["notes"],
+                  language="en", progress=False)
+        v = verify(c.kept.reset_index(drop=True), real_train=d["train"], notes=d["notes"], hierarchy=d["hierarchy"],
+                   targets=TARGETS, target_level="section", language="en", params=params, progress=False)
+        sets[n], sets[f"{n} + verify"] = c.kept, v.verified.drop(columns=["old_code", "old_label"], errors="ignore")
+    m = dev_measure(d, sets, inner_seeds=[7, 8, 9, 10, 11, 12])
+    m.to_csv(RUNS / "measure_replicate.csv", index=False)
+    m["variant"] = m["variant"].str.replace("real+", "real + ", regex=False)
+    text = ("\n## Replication: the same lines on 6 other development splits (inner seeds 7-12)\n\n"
+            + to_markdown(m.drop(columns=[c for c in m.columns if c.startswith("n_")]), ".3f") + "\n")
+    with open(RESULTS / "llm_real.md", "a", encoding="utf-8") as f:
+        f.write(text)
+    print(text)
+
+
 def reparsed(name: str, echo_items: str) -> pd.DataFrame:
     """A variant's journalled answers parsed again with another echo rule (nothing sent)."""
     from statcodgen.generation.generators import _parser
@@ -522,7 +551,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--serve", action="store_true", help="(re)start the local server with the AMX buffers off")
-    p.add_argument("--phase", choices=["generate", "evaluate", "all"], default="all")
+    p.add_argument("--phase", choices=["generate", "evaluate", "replicate", "all"], default="all")
     p.add_argument("--only", nargs="*", help="variants to generate (default: all)")
     args = p.parse_args()
     if args.worker:
@@ -538,6 +567,8 @@ def main() -> int:
                 print(kill_check(info, journal_requests(RUNS / name / "lines.journal.sqlite")))
     if args.phase in ("evaluate", "all"):
         evaluate()
+    if args.phase in ("replicate", "all"):
+        replicate()
     return 0
 
 
