@@ -10,9 +10,12 @@ On a CPU with AMX under a hypervisor that does not give AMX to guests, llama.cpp
 (general protection fault in libggml-cpu) at the first completion; ``--serve`` (re)starts it from the same
 files with ``use_extra_bufts`` off and ``OMP_WAIT_POLICY=PASSIVE``, and logs to the same ``server.log``.
 
-Run: ``.venv/bin/python benchmarks/bench_llm_real.py`` (``--phase generate``, then ``--phase evaluate``; a
-generation already done is not redone). Every LLM run goes through a subprocess (the CLI, or this script's
-``--worker`` mode for what the CLI does not offer: real examples, the plain prompt, the drift runs); the
+Run: ``.venv/bin/python benchmarks/bench_llm_real.py`` (``--phase generate``, ``evaluate``, ``replicate``; a
+generation already done is not redone; ~90 min of server time at the 4-7 tokens/s of a loaded 2-core machine,
+then ~30 min of fastText). Every LLM run goes through a subprocess (the CLI, or this script's ``--worker`` mode
+for what the CLI does not offer: real examples, the plain prompt, JSON mode, the drift runs); the ``default``
+run is killed with SIGKILL at a random point and resumed, and the server's log must show every request
+answered once (``kill_check``). The
 fastText side (cleaning, verification, the development measure) runs in this process, which never loads a
 model. Sections B, O, T, U of the NACE Rev. 2 notes; real rows: the ONS measure of ``_common.py`` (B, O, T, U cut
 to 2 training rows); F1 on the development measure (``_common.dev_measure``: never the test rows).
@@ -210,26 +213,18 @@ VARIANTS: dict[str, tuple[str, object]] = {
 }
 
 
-def journal_done(path: Path) -> int:
+def journal_done(path: Path, *, status: str | None = "done") -> int:
+    """Requests of a journal (``status`` None: all of them); 0 while it does not exist yet."""
     import sqlite3
 
     if not path.exists():
         return 0
     db = sqlite3.connect(path)
     try:
-        return int(db.execute("SELECT COUNT(*) FROM requests WHERE status = 'done'").fetchone()[0])
+        where = "" if status is None else f" WHERE status = '{status}'"
+        return int(db.execute(f"SELECT COUNT(*) FROM requests{where}").fetchone()[0])
     except sqlite3.Error:
         return 0
-    finally:
-        db.close()
-
-
-def journal_requests(path: Path) -> int:
-    import sqlite3
-
-    db = sqlite3.connect(path)
-    try:
-        return int(db.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
     finally:
         db.close()
 
@@ -356,8 +351,6 @@ def evaluate() -> None:
 
     from statcodgen.cleaning import clean
     from statcodgen.generation import generate, generation_plan
-    from statcodgen.generation.generators import _parser
-    from statcodgen.llm.parsing import format_output
     from statcodgen.modelling import FastTextParams
     from statcodgen.verification import verify
 
@@ -564,7 +557,7 @@ def main() -> int:
             info = run_variant(name, kill=name == "default")
             print(name, json.dumps({k: info[k] for k in ("rc", "wall_s", "server")}))
             if "kill" in info:
-                print(kill_check(info, journal_requests(RUNS / name / "lines.journal.sqlite")))
+                print(kill_check(info, journal_done(RUNS / name / "lines.journal.sqlite", status=None)))
     if args.phase in ("evaluate", "all"):
         evaluate()
     if args.phase in ("replicate", "all"):
