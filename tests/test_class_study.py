@@ -8,8 +8,6 @@ tiny fastText.
 
 from __future__ import annotations
 
-import itertools
-import random
 from pathlib import Path
 
 import pandas as pd
@@ -22,10 +20,10 @@ from statcodgen.study import StudyConfig, load_config, run_pipeline
 from statcodgen.study.config import RandomScarcity
 from statcodgen.study.stages import load_inputs, resolve_scarcity, split_real_data, study_target_reasons, training_plan
 
+from test_pipeline_offline import _labelled  # the same own labelled rows as the in-process study
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = ROOT / "notes" / "sample_notes_en.csv"
-PHRASES = Path(__file__).resolve().parent / "fixtures" / "own_activities_en.csv"
-QUALIFIERS = ["", " ltd", " and sons", " services", " in the town centre", " family business", " open all week", " small firm"]
 TINY = {"dim": 16, "epoch": 10, "minCount": 1, "minn": 0, "maxn": 0, "bucket": 1000, "thread": 1}
 
 
@@ -33,20 +31,6 @@ def _frame(counts: dict[str, int]) -> pd.DataFrame:
     """``counts[label]`` rows per label, each text distinct (our own numbered words)."""
     rows = [{"text": f"word{label} item {i}", "code": label, "label": label} for label, n in counts.items() for i in range(n)]
     return pd.DataFrame(rows)
-
-
-def _labelled(path: Path, per_code: int = 40) -> pd.DataFrame:
-    """``per_code`` rows per class of the sample notes (phrase + qualifier), written to ``path`` as ``activity,sic``."""
-    phrases = pd.read_csv(PHRASES, dtype=str)
-    rng = random.Random(0)
-    rows = []
-    for code, group in phrases.groupby("code"):
-        combos = [p + q for p, q in itertools.product(group["phrase"], QUALIFIERS)]
-        rng.shuffle(combos)
-        rows += [{"activity": t, "sic": code} for t in combos[:per_code]]
-    df = pd.DataFrame(rows)
-    df.to_csv(path, index=False)
-    return df
 
 
 def _config(tmp: Path, **training: object) -> StudyConfig:
