@@ -133,7 +133,8 @@ class OpenAIStubServer:
     get 404), ``api_key`` (when set, other keys get 401), ``response_format_supported`` (when
     False, a request carrying ``response_format`` gets a 400 naming it), ``response_format_types``
     (when set, e.g. ``{"json_object"}``, another ``response_format`` type gets a 400 as from an older
-    llama.cpp), ``context_chars`` (prompts longer than that get a 400 context-length error).
+    llama.cpp) with status ``response_format_status`` (400; 500 answers as llama-cpp-python's server does, with
+    its validation message), ``context_chars`` (prompts longer than that get a 400 context-length error).
     A slow model: ``delay`` seconds before the first token (a number, or ``delay(index, body)``), for
     the first ``delay_first`` requests only when set; ``chunk_delay`` seconds per piece of content
     (between SSE chunks when streamed, added to the wait otherwise). ``cancel_on_disconnect``:
@@ -155,6 +156,7 @@ class OpenAIStubServer:
         api_key: str | None = None,
         response_format_supported: bool = True,
         response_format_types: set[str] | frozenset[str] | None = None,
+        response_format_status: int = 400,
         context_chars: int | None = None,
         delay: float | Callable[[int, dict[str, Any]], float] = 0.0,
         delay_first: int | None = None,
@@ -172,6 +174,9 @@ class OpenAIStubServer:
         self._api_key = api_key
         self.response_format_supported = response_format_supported
         self.response_format_types = None if response_format_types is None else set(response_format_types)
+        if response_format_status not in (400, 422, 500):
+            raise ValueError(f"The 'response_format_status' parameter of OpenAIStubServer must be 400, 422 or 500. Got {response_format_status!r} instead.")
+        self.response_format_status = response_format_status
         self.context_chars = context_chars
         if not callable(delay) and (isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0):
             raise ValueError(f"The 'delay' parameter of OpenAIStubServer must be a number >= 0 or a callable. Got {delay!r} instead.")
@@ -303,9 +308,16 @@ class OpenAIStubServer:
             return 400, "response_format"
         fmt = body.get("response_format")
         if self.response_format_types is not None and fmt is not None and (fmt or {}).get("type") not in self.response_format_types:
-            allowed = " or ".join(f'"{t}"' for t in sorted(self.response_format_types))
-            h._send_json(400, {"error": {"message": f'"response_format" type must be one of {allowed}, but got: {(fmt or {}).get("type")}', "type": "invalid_request_error"}}, outcome="response_format")
-            return 400, "response_format"
+            allowed = " or ".join(f"'{t}'" for t in sorted(self.response_format_types))
+            got = (fmt or {}).get("type")
+            code = self.response_format_status
+            if code == 500:  # llama-cpp-python: a pydantic validation error, as a 500
+                msg = (f"1 validation error:\n  {{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                       f"'msg': \"Input should be {allowed}\", 'input': '{got}'}}")
+            else:
+                msg = f'"response_format" type must be one of {allowed}, but got: {got}'
+            h._send_json(code, {"error": {"message": msg, "type": "invalid_request_error"}}, outcome="response_format")
+            return code, "response_format"
         if self.context_chars is not None:
             chars = sum(len(str(m.get("content", ""))) for m in body["messages"])
             if chars > self.context_chars:

@@ -305,3 +305,24 @@ def test_experiment_result_saves_and_loads_itself(study: dict, tmp_path) -> None
     pd.testing.assert_frame_equal(back.learning_curve[cols], res.learning_curve[cols], check_dtype=False)
     for a, b in zip(back.learning_curve["f1_by_label"], res.learning_curve["f1_by_label"]):
         assert a == pytest.approx(b)
+
+
+@pytest.mark.slow
+def test_gated_experiment_answers_outside_the_targets_with_the_real_only_model(study: dict) -> None:
+    from statcodgen.modelling.experiments import gate_predictions
+
+    kwargs = dict(seeds=[0], params=FAST, language="fr", targets=["A"], keep_models=["real_only", "real+leaky"], progress=False)
+    plain = run_experiments(study["train"], study["test"], {"leaky": study["leaky"]}, **kwargs)
+    gated = run_experiments(study["train"], study["test"], {"leaky": study["leaky"]}, gate=True, **kwargs)
+    texts, y = study["test"]["text"].tolist(), study["test"]["label"].to_numpy()
+    want = gate_predictions(plain.models["real+leaky"].predict(texts), plain.models["real_only"].predict(texts), ["A"])
+    model = gated.models["real+leaky"]
+    assert model.gate_targets_ == ["A"] and model.fallback_ is gated.models["real_only"]
+    got = model.predict(texts)
+    assert got["label"].tolist() == want["label"].tolist()
+    ov = gated.metrics_overall.set_index("variant")
+    assert float(ov.loc["real+leaky", "accuracy"]) == pytest.approx(float(np.mean(got["label"].to_numpy() == y)))
+    pd.testing.assert_frame_equal(gated.metrics_per_label[gated.metrics_per_label["variant"] == "real_only"].reset_index(drop=True),
+                                  plain.metrics_per_label[plain.metrics_per_label["variant"] == "real_only"].reset_index(drop=True))
+    with pytest.raises(ConfigError, match="targets"):
+        run_experiments(study["train"], study["test"], {"leaky": study["leaky"]}, seeds=[0], params=FAST, language="fr", gate=True)

@@ -252,9 +252,12 @@ def test_json_schema_asks_for_the_n_lines_of_each_request(tmp_path: Path) -> Non
     assert res.stats["json_fallback"] is False and res.stats["json_schema_fallback"] is False
 
 
-def test_refused_json_schema_falls_back_once_to_text(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # like an older llama.cpp: json_object is known, json_schema is not
-    with OpenAIStubServer(response_format_types={"json_object"}, responder=_json_or_text, latency=0.02) as srv:
+@pytest.mark.parametrize("status", [400, 500])
+def test_refused_json_schema_falls_back_once_to_text(tmp_path: Path, caplog: pytest.LogCaptureFixture, status: int) -> None:
+    # like an older llama.cpp (400), or llama-cpp-python's server (a 500 naming response_format):
+    # json_object is known, json_schema is not; neither status is retried
+    with OpenAIStubServer(response_format_types={"json_object"}, response_format_status=status, responder=_json_or_text,
+                          latency=0.02) as srv:
         cfg = _cfg(srv, json_output=True, concurrency=3)
         reqs = _reqs(cfg, 9, n_lines=2)
         caplog.set_level(logging.WARNING, logger="statcodgen.llm.client")
@@ -262,7 +265,7 @@ def test_refused_json_schema_falls_back_once_to_text(tmp_path: Path, caplog: pyt
             st = run_requests(reqs, config=cfg, journal=j, progress=False)
             lines = [j.get(r.key)["lines"] for r in reqs]
         got = srv.requests
-    refused = [r for r in got if r.status == 400]
+    refused = [r for r in got if r.status == status]
     assert 1 <= len(refused) <= 3 and all(r.body["response_format"]["type"] == "json_schema" for r in refused)
     last = max(r.index for r in refused)
     assert all("response_format" not in r.body for r in got if r.index > last)

@@ -196,6 +196,45 @@ def test_prior_correction_moves_predictions_and_travels_with_the_saved_model(tmp
     np.testing.assert_allclose(clf.predict_proba(["bread coal"]).iloc[0].to_numpy(), before.to_numpy())
 
 
+def test_target_gate_keeps_the_real_only_answers_outside_the_targets(tmp_path: Path) -> None:
+    real = _rows(REAL_Q, 0)
+    syn = _rows(SYN_Q, 1).pipe(lambda d: d[d["code"].isin(["08.11", "84.11"])])
+    base = FastTextClassifier(PARAMS, language="en").fit(real["text"].tolist(), real["code"].tolist())
+    texts = real["text"].tolist() + syn["text"].tolist()
+    aug = FastTextClassifier(PARAMS, language="en").fit(texts, real["code"].tolist() + syn["code"].tolist())
+    probe = _rows(SYN_Q, 1)["text"].tolist() + ["coal", "restaurant", "public administration", "bread"]
+    ungated, b = aug.predict(probe, k=3), base.predict(probe, k=3)
+    aug.set_fallback(base, ["08.11", "84.11"])
+    got = aug.predict(probe, k=3)
+    in_target = ungated["label"].isin(["08.11", "84.11"]).to_numpy()
+    assert in_target.any() and (~in_target).any()
+    pd.testing.assert_frame_equal(got[in_target], ungated[in_target])
+    cols = ["label_1", "label_2", "label_3", "label"]
+    pd.testing.assert_frame_equal(got.loc[~in_target, cols], b.loc[~in_target, cols])
+    np.testing.assert_allclose(got.loc[~in_target, "prob_1"], b.loc[~in_target, "prob_1"], atol=1e-9)
+    aug.save(tmp_path / "m")
+    back = FastTextClassifier.load(tmp_path / "m")
+    assert back.gate_targets_ == ["08.11", "84.11"] and (tmp_path / "m" / "fallback" / "model.bin").is_file()
+    pd.testing.assert_frame_equal(back.predict(probe, k=3), got)
+    aug.set_fallback(None).save(tmp_path / "m")
+    assert not (tmp_path / "m" / "fallback").exists()
+    pd.testing.assert_frame_equal(FastTextClassifier.load(tmp_path / "m").predict(probe, k=3), ungated)
+    with pytest.raises(ConfigError, match="targets"):
+        aug.set_fallback(base, ["99.99"])
+    with pytest.raises(ConfigError, match="preprocess"):
+        aug.set_fallback(FastTextClassifier(PARAMS, language="fr").fit(["pain"] * 3, ["C"] * 3), ["08.11"])
+
+
+def test_gate_predictions_swaps_only_the_rows_outside_the_targets() -> None:
+    from statcodgen.modelling.experiments import gate_predictions
+
+    pred = pd.DataFrame({"label": ["T", "A", "B", "T"], "prob": [0.9, 0.6, 0.5, 0.4]})
+    base = pd.DataFrame({"label": ["A", "C", "C", "A"], "prob": [0.1, 0.2, 0.3, 0.4]})
+    out = gate_predictions(pred, base, ["T"])
+    assert out["label"].tolist() == ["T", "C", "C", "T"] and out["prob"].tolist() == [0.9, 0.2, 0.3, 0.4]
+    assert pred["label"].tolist() == ["T", "A", "B", "T"]
+
+
 def test_prior_correction_maths_and_partial_priors() -> None:
     pc = PriorCorrection({"A": 0.5, "B": 0.5}, {"A": 0.9, "B": 0.1}, strength=1.0)
     out = pc.adjust(np.array([[0.5, 0.5]]), ["A", "B"])
@@ -244,6 +283,11 @@ def test_selection_chooses_on_a_validation_split_and_explains_itself(hierarchy: 
     assert (sel.fraction, sel.strength) in set(zip(cand["fraction"], cand["strength"]))
     assert sel.n_target_rows > 0 and sel.reason
     assert cand.loc[:1, "fraction"].isna().all() and (cand.loc[2:, "n_synthetic"] > 0).all()
+    gated = choose_synthetic_use(real, syn, targets=["T", "U"], scarcity={"T": 2, "U": 2}, fractions=[1.0], strengths=[1.0],
+                                 prior=label_prior(real["label"]), params=PARAMS, val_size=0.3, gate=True)
+    g = gated.candidates.set_index("variant")
+    assert {"real+synthetic", "real+synthetic, no gate"} <= set(g.index) and "target gate" in gated.reason
+    assert not g.loc["real+synthetic, no gate", "feasible"]
     no_prior = choose_synthetic_use(real, syn, targets=["T", "U"], scarcity={"T": 2, "U": 2}, fractions=[1.0], params=PARAMS)
     assert set(no_prior.candidates["strength"].dropna()) == {0.0}
     with pytest.raises(ConfigError, match="fractions"):

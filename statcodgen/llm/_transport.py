@@ -95,6 +95,9 @@ def _status_error(e: Any, body: dict[str, Any], *, key: str, url: str, model: st
     msg = redact(str(getattr(e, "message", e)))
     low = msg.lower()
     ra = retry_after(e.response.headers)
+    if status == 500 and "response_format" in body and "response_format" in low:
+        # llama-cpp-python answers an unknown response_format type with a 500 naming the field: a refusal, not a crash
+        return Attempt("no_json", f"HTTP {status}: {msg}", status=status)
     if status in _RETRYABLE or status >= 520:
         return Attempt("retry", f"HTTP {status}: {msg}", retry_after=ra, status=status)
     if status in (400, 422) and "response_format" in body and any(w in low for w in _FORMAT_WORDS):

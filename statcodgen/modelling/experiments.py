@@ -164,6 +164,16 @@ def fit_predict(
     return clf, clf.predict(test_texts, k=3, preprocessed=preprocessed)
 
 
+def gate_predictions(pred: pd.DataFrame, base: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
+    """Gate a synthetic model's prediction frame on the targets: rows whose top label is not a target take
+    the real-only model's row of ``base`` (same texts, same columns). Out: a new frame."""
+    out = pred.copy()
+    other = ~out["label"].astype(str).isin([str(t) for t in targets]).to_numpy()
+    if other.any():
+        out.loc[other, list(out.columns)] = base.loc[other, list(out.columns)].to_numpy()
+    return out
+
+
 def cap_per_label(df: pd.DataFrame, max_rows: int, *, seed: int = 0, label_col: str = "label") -> pd.DataFrame:
     """At most ``max_rows`` rows per label: a seeded random sample of each larger label, the rest untouched.
 
@@ -278,6 +288,7 @@ def run_experiments(
     prior: dict[str, float] | None = None,
     prior_strength: float = 1.0,
     corrected: list[str] | None = None,
+    gate: bool = False,
     progress: bool = True,
 ) -> ExperimentResult:
     """Train and evaluate side by side: ``real_only`` and ``real+<name>`` for each synthetic set.
@@ -296,6 +307,9 @@ def run_experiments(
     (:class:`~statcodgen.modelling.prior.PriorCorrection`; real-only and full-real models are left
     as they are; ``corrected`` names the synthetic sets to correct, None = all). ``targets``: ``metrics_overall`` also gets the attraction rate (real rows of
     other labels predicted as a target; :func:`~statcodgen.modelling.prior.attraction_rate`).
+    ``gate`` (needs ``targets``): the synthetic models (those of ``corrected``) answer only for the rows they assign to a
+    target; every other row gets the same seed's real-only prediction
+    (:meth:`~statcodgen.modelling.train.FastTextClassifier.set_fallback`, kept models carry it).
     Every frame is tidy (``variant, seed, ...``).
     """
     from .evaluation import OVERALL, automatic_coding_curve, evaluate, tidy_metrics
@@ -336,24 +350,36 @@ def run_experiments(
     confusion: dict[str, pd.DataFrame] = {}
     models: dict[str, Any] = {}
     keep = {v for v, _, _ in variants} if keep_models is True else set(keep_models or ())
+    gated: set[str] = set()  # keys of the trainings answered through the target gate
     specs = []  # (variant, seed, frac, n_synthetic, texts, labels, weights, prior options, key)
     for variant, train, syn, seed, frac in jobs:
         syn_p = prepared(syn)
         if syn_p is not None and len(syn_p) and frac is not None and frac < 1.0:
             syn_p = syn_p.sample(frac=frac, random_state=seed)
         texts, ys, weights = training_set(prepared(train), syn_p, synthetic_weight=synthetic_weight)
-        fix = (prior is not None and prior_strength > 0 and syn_p is not None
-               and (corrected is None or variant.removeprefix("real+") in corrected))
+        ours = syn_p is not None and (corrected is None or variant.removeprefix("real+") in corrected)
+        fix = prior is not None and prior_strength > 0 and ours
         options = {"prior": prior, "prior_strength": prior_strength} if fix else {}
         specs.append((variant, seed, frac, 0 if syn_p is None else len(syn_p), texts, ys, weights, options,
                       _job_key(texts, ys, weights, seed, fix)))
+        if gate and ours:
+            gated.add(specs[-1][-1])
     todo = list({spec[-1]: spec for spec in reversed(specs)}.values())[::-1]  # first job of each key, in order
+    if gate and not targets:
+        raise ConfigError("run_experiments(gate=True) needs the 'targets' the synthetic models answer for.")
+    base_key = {seed: key for variant, seed, frac, _, _, _, _, _, key in specs if variant == "real_only"}
     wanted = {spec[-1] for spec in specs if spec[2] is None and spec[1] == seeds[0] and spec[0] in keep}
+    if wanted & gated:
+        wanted.add(base_key[seeds[0]])
     predictions, fitted = _train_all(todo, wanted, test_texts, params=params, language=language, n_jobs=n_jobs, progress=progress)
     for variant, seed, frac, n_syn, _, _, _, _, key in specs:
         pred = predictions[key]
+        if key in gated:
+            pred = gate_predictions(pred, predictions[base_key[seed]], targets)
         if frac is None and seed == seeds[0] and variant in keep:
             models[variant] = fitted[key]
+            if key in gated:
+                models[variant].set_fallback(fitted[base_key[seed]], [t for t in targets if t in fitted[key].labels_])
         res = evaluate(y_true, pred, labels=labels)
         if frac is not None:
             lc_rows.append({"variant": variant, "fraction": frac, "n_synthetic": n_syn, "seed": seed, "res": res})

@@ -18,7 +18,9 @@ but gates only beyond ``max_label_harm`` (default 0.15): on a validation split o
 ±0.1 between two trainings that differ only in the target rows (measured: real-only against
 full-real on the ONS study's validation part, label E, −0.12). When validation holds fewer than ``min_target_rows`` target rows, the
 target gain cannot be measured: the full share with the Bayes correction (strength 1) is kept if
-it does no harm, and the reason says so.
+it does no harm, and the reason says so. With ``gate``, every synthetic candidate is scored with the target
+gate (rows it does not assign to a target keep the real-only model's answer); the same candidates
+without the gate are listed beside them (variant ``real+synthetic, no gate``) for comparison, never chosen.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def choose_synthetic_use(
     min_label_rows: int = 10,
     default: tuple[float, float] = (1.0, 1.0),
     min_gain: float = 0.05,
+    gate: bool = False,
     progress: bool = False,
 ) -> Selection:
     """Pick the synthetic share and prior strength on a validation split of ``real_train`` (see module docstring).
@@ -129,7 +132,7 @@ def choose_synthetic_use(
     labels = sorted(set(y) | set(fit_full["label"].astype(str)) | set(syn["label"].astype(str)))
     others = [l for l in labels if l not in targets and (y == l).any()]
     counts = pd.Series(y).value_counts()
-    gated = [l for l in others if counts.get(l, 0) >= min_label_rows] or others  # the worst-label gate: labels with enough rows
+    large = [l for l in others if counts.get(l, 0) >= min_label_rows] or others  # the worst-label gate: labels with enough rows
     present = [t for t in targets if (y == t).any()]
     n_target_rows = int(np.isin(y, targets).sum())
 
@@ -147,26 +150,30 @@ def choose_synthetic_use(
     jobs = [("real_only", fit, None)] + ([("full_real", fit_full, None)] if scarcity else [])
     jobs += [(f, pd.concat([fit, syn.sample(frac=f, random_state=seed)[["text", "label"]]], ignore_index=True), f) for f in fractions]
     rows, base = [], None
-    ref_attraction = None
+    ref_attraction, base_pred = None, None
     for name, df, frac in tqdm(jobs, desc="select on validation", unit="model", disable=not progress):
         proba, classes, clf = fit_predict_proba(df)
         cls = np.asarray(classes, dtype=object)
         if frac is None:
             fig = figures(cls[proba.argmax(axis=1)])
             if name == "real_only":
-                base = fig
+                base, base_pred = fig, cls[proba.argmax(axis=1)]
             else:
                 ref_attraction = fig["attraction"]
-            rows.append({"variant": name, "fraction": np.nan, "strength": np.nan, "n_synthetic": 0, **_summary(fig, base, others, gated)})
+            rows.append({"variant": name, "fraction": np.nan, "strength": np.nan, "n_synthetic": 0, **_summary(fig, base, others, large)})
             continue
         for s in strengths:
             adj = proba
             if s > 0:
                 clf.set_prior(prior, strength=s)
                 adj = clf.prior_.adjust(proba, classes)
-            fig = figures(cls[adj.argmax(axis=1)])
-            rows.append({"variant": "real+synthetic", "fraction": float(frac), "strength": s,
-                         "n_synthetic": int(round(len(syn) * frac)), **_summary(fig, base, others, gated)})
+            pred = cls[adj.argmax(axis=1)]
+            scored = [("real+synthetic", pred)]
+            if gate:
+                scored = [("real+synthetic", np.where(np.isin(pred, targets), pred, base_pred)), ("real+synthetic, no gate", pred)]
+            for variant, pr in scored:
+                rows.append({"variant": variant, "fraction": float(frac), "strength": s,
+                             "n_synthetic": int(round(len(syn) * frac)), **_summary(figures(pr), base, others, large)})
         del clf
     cand = pd.DataFrame(rows)
     syn_rows = cand["variant"] == "real+synthetic"
@@ -177,12 +184,15 @@ def choose_synthetic_use(
     fraction, strength, reason = _choose(cand[syn_rows], n_target_rows >= min_target_rows and bool(present), ref_attraction,
                                          max_mean_harm, max_label_harm, n_target_rows, default if prior is not None else
                                          (max(fractions), 0.0), min_gain)
+    if gate:
+        reason += ("; every candidate is scored with the target gate (a row the synthetic model does not assign to a "
+                   "target keeps the real-only model's answer; the ungated figures are listed for comparison)")
     return Selection(fraction, strength, reason, cand, n_validation=len(val), n_target_rows=n_target_rows)
 
 
-def _summary(fig: dict[str, Any], base: dict[str, Any] | None, others: list[str], gated: list[str]) -> dict[str, Any]:
+def _summary(fig: dict[str, Any], base: dict[str, Any] | None, others: list[str], large: list[str]) -> dict[str, Any]:
     change = (fig["f1"][others] - base["f1"][others]) if base is not None and others else pd.Series(0.0, index=others or ["-"])
-    worst = change[[l for l in gated if l in change.index]] if gated else change
+    worst = change[[l for l in large if l in change.index]] if large else change
     worst = worst if len(worst) else change
     return {"target_mean_f1": fig["target_mean_f1"], "nontarget_mean_change": float(change.mean()),
             "nontarget_worst_change": float(worst.min()), "nontarget_worst_label": str(worst.idxmin()),

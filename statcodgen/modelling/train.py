@@ -93,7 +93,8 @@ class FastTextClassifier:
     Fitted attributes: ``labels_`` (list of str, internal order), ``model_`` (fastText model),
     ``n_train_rows_`` (rows written to the training file after oversampling), ``train_prior_``
     (label -> share of the training file), ``prior_`` (the :class:`~statcodgen.modelling.prior.PriorCorrection`
-    set by :meth:`set_prior`, or None).
+    set by :meth:`set_prior`, or None), ``fallback_`` / ``gate_targets_`` (set by :meth:`set_fallback`:
+    the real-only model that answers every row this one does not assign to a target, or None).
     """
 
     def __init__(
@@ -208,6 +209,7 @@ class FastTextClassifier:
         counts = np.bincount(codes, weights=None if w is None else w, minlength=len(uniques)).astype(float)
         self.train_prior_ = {lab: float(max(c, 0.5) / max(1.0, counts.sum())) for lab, c in zip(self.labels_, counts)}
         self.prior_ = None
+        self.fallback_, self.gate_targets_ = None, []
         return self
 
     def set_prior(self, prior: Any, *, strength: float = 1.0) -> "FastTextClassifier":
@@ -234,6 +236,33 @@ class FastTextClassifier:
         self.prior_ = PriorCorrection(dict(self.train_prior_), shares, float(strength))
         return self
 
+    def set_fallback(self, base: "FastTextClassifier | None", targets: Sequence[str] = ()) -> "FastTextClassifier":
+        """Gate the predictions on the targets: a row whose top label (after the prior correction) is not one of
+        ``targets`` gets ``base``'s probabilities instead (a model trained on the real rows alone).
+
+        The synthetic lines then decide only whether a row belongs to a target: the labels nobody asked to
+        fill keep the real-only model's answers, apart from the rows moved to a target. ``base`` must be
+        fitted with the same language and preprocessing; None removes the gate. The gate and ``base`` are
+        saved with the model. Returns ``self``.
+        """
+        func = "FastTextClassifier.set_fallback"
+        self._check_fitted()
+        if base is None:
+            self.fallback_, self.gate_targets_ = None, []
+            return self
+        check_type("base", base, FastTextClassifier, func=func)
+        base._check_fitted()
+        if base.language != self.language or base.preprocess_kwargs != self.preprocess_kwargs:
+            raise ConfigError(f"The 'base' model of {func} must preprocess like this one (language {self.language!r}, "
+                              f"{self.preprocess_kwargs}). Got {base.language!r}, {base.preprocess_kwargs}.")
+        names = [str(t) for t in _as_str_list(targets, "targets", func)]
+        unknown = sorted(set(names) - set(self.labels_))
+        if not names or unknown:
+            raise ConfigError(f"The 'targets' of {func} must be labels of the model. Got {names[:8]!r}"
+                              + (f"; not labels: {unknown[:8]}" if unknown else " (empty)") + ".")
+        self.fallback_, self.gate_targets_ = base, sorted(set(names))
+        return self
+
     # ------------------------------------------------------------------ predict
     def _proba_array(self, prepped: list[str]) -> np.ndarray:
         """Full probability matrix (rows = texts, columns = ``labels_``) of preprocessed texts."""
@@ -245,6 +274,20 @@ class FastTextClassifier:
             out = np.clip(out - _FASTTEXT_PROB_EPS, 0.0, 1.0)
             if getattr(self, "prior_", None) is not None:
                 out = self.prior_.adjust(out, self.labels_)
+            if getattr(self, "fallback_", None) is not None:
+                out = self._gate(out, prepped)
+        return out
+
+    def _gate(self, out: np.ndarray, prepped: list[str]) -> np.ndarray:
+        """Rows whose top label is not a gate target get the fallback model's probabilities."""
+        is_target = np.isin(np.asarray(self.labels_, dtype=object), self.gate_targets_)
+        rows = np.flatnonzero(~is_target[out.argmax(axis=1)])
+        if len(rows):
+            base = self.fallback_._proba_array([prepped[i] for i in rows])
+            pos = {lab: j for j, lab in enumerate(self.labels_)}
+            keep = [j for j, lab in enumerate(self.fallback_.labels_) if lab in pos]
+            out[rows] = 0.0
+            out[np.ix_(rows, [pos[self.fallback_.labels_[j]] for j in keep])] = base[:, keep]
         return out
 
     def predict_proba(self, texts: Sequence[str], *, preprocessed: bool = False) -> pd.DataFrame:
@@ -297,7 +340,8 @@ class FastTextClassifier:
         check_no_llama()
         prepped = self._texts(texts, preprocessed, "FastTextClassifier.predict")
         kk = min(max(k, 2), len(self.labels_))
-        if getattr(self, "prior_", None) is not None:  # the correction re-ranks: every label's probability is needed
+        if getattr(self, "prior_", None) is not None or getattr(self, "fallback_", None) is not None:
+            # the correction and the gate re-rank: every label's probability is needed
             order, vals = self._sorted_top(self._proba_array(prepped), kk)
             return self._topk_frame(order, vals, self.labels_, k)
         idx = np.full((len(prepped), kk), -1, dtype=np.int64)
@@ -356,11 +400,14 @@ class FastTextClassifier:
         check_no_llama()
         self.model_.quantize(cutoff=cutoff, dsub=dsub, qnorm=qnorm, retrain=False)
         self.quantized_ = True
+        if getattr(self, "fallback_", None) is not None and not getattr(self.fallback_, "quantized_", False):
+            self.fallback_.quantize(cutoff=cutoff, dsub=dsub, qnorm=qnorm)
         return self
 
     def save(self, path: str | Path) -> Path:
         """Save to folder ``path``: ``model.bin`` (``model.ftz`` once quantised) + ``params.json``
-        (the parameters used, labels, language, preprocessing). Returns the folder path."""
+        (the parameters used, labels, language, preprocessing, prior correction, gate targets), and the
+        gate's fallback model in ``path/fallback``. Returns the folder path."""
         self._check_fitted()
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
@@ -377,7 +424,14 @@ class FastTextClassifier:
             "n_train_rows": getattr(self, "n_train_rows_", None),
             "train_prior": getattr(self, "train_prior_", None),
             "prior_correction": None if getattr(self, "prior_", None) is None else self.prior_.to_dict(),
+            "gate_targets": list(getattr(self, "gate_targets_", None) or []) if getattr(self, "fallback_", None) is not None else [],
         }
+        if meta["gate_targets"]:
+            self.fallback_.save(folder / "fallback")
+        elif (folder / "fallback").is_dir():
+            import shutil
+
+            shutil.rmtree(folder / "fallback")
         (folder / "params.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         return folder
 
@@ -414,4 +468,7 @@ class FastTextClassifier:
             clf.prior_ = PriorCorrection.from_dict(pc)
         else:
             clf.prior_ = None
+        clf.fallback_, clf.gate_targets_ = None, []
+        if meta.get("gate_targets"):
+            clf.set_fallback(cls.load(folder / "fallback"), meta["gate_targets"])
         return clf

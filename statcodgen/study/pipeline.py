@@ -174,7 +174,7 @@ def _train(cfg: StudyConfig, inputs: StudyInputs, split: RealSplit, plan: pd.Dat
         synthetic_weight=t.synthetic_weight, full_real=split.train_full if t.full_real_ceiling and t.simulate_scarcity else None,
         learning_curve=list(t.learning_curve), curve_variant=cfg.generation.backend, keep_models=[main_variant],
         max_rows_per_label=t.max_rows_per_label, n_jobs=t.n_jobs, targets=targets, prior=prior, prior_strength=strength,
-        corrected=[cfg.generation.backend],
+        corrected=[cfg.generation.backend], gate=t.target_gate,
         progress=progress,
     )
     if main_variant in exp.models:

@@ -354,7 +354,7 @@ def select_synthetic_use(cfg: StudyConfig, split: RealSplit, lines: pd.DataFrame
     return choose_synthetic_use(real, lines, targets=targets, scarcity=resolve_scarcity(t.simulate_scarcity, split.train_full) or None,
                                 fractions=t.synthetic_fractions, strengths=t.prior_strengths, prior=prior, params=t.params,
                                 language=language, seed=cfg.real.split_seed, val_size=t.validation_size,
-                                max_label_harm=t.max_label_harm, progress=progress)
+                                max_label_harm=t.max_label_harm, gate=t.target_gate, progress=progress)
 
 
 def study_results(cfg: StudyConfig, *, targets: list[str], inputs: StudyInputs, split: RealSplit, generated: Any,
