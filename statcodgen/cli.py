@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._cli_generate import number
 from .errors import ConfigError, StatcodgenError
 from .sources.datasets import NOTES_FETCHERS
 
@@ -76,65 +77,16 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _endpoints(values: list[str] | None, concurrency: int) -> str | list[dict[str, Any]]:
-    """``--base-url`` values (``URL`` or ``URL@N`` for a per-endpoint concurrency of N) -> LLMConfig.base_url."""
-    if not values:
-        raise ConfigError("--backend openai needs --base-url (an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1).")
-    out = []
-    for v in values:
-        url, _, n = v.rpartition("@")
-        if "/" in n:  # the "@" belongs to the URL itself (user@host), not a concurrency suffix
-            url, n = v, ""
-        if n and not n.isdigit():
-            raise ConfigError(f"--base-url {v!r}: expected URL or URL@N with N a positive integer (the endpoint's concurrency).")
-        out.append({"base_url": url, "concurrency": int(n) if n else concurrency})
-    return out[0]["base_url"] if len(out) == 1 and out[0]["concurrency"] == concurrency else out
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
-    import warnings
-    from .classification import Hierarchy
-    from .generation import LLMGenerator, OfflineGenerator, generate, generation_plan, write_generated
-    from .llm import LLMConfig, LLMTimeoutWarning
-    from .study import make_personas
+    from ._cli_generate import cmd_generate as run
 
-    notes = _notes_from_args(args)
-    h = Hierarchy.from_notes(notes)
-    plan = generation_plan(notes, targets=args.targets, n_per_target=args.n_per_target, level=args.level, min_per_code=args.min_per_code, weight=args.weight)
-    personas = None
-    if args.persona_file or args.personas:
-        personas = make_personas(path=args.persona_file, n=args.personas, locale=args.persona_locale, seed=args.seed)
-    generator: Any = OfflineGenerator()
-    journal = args.journal or str(Path(args.out).with_suffix(".journal.sqlite"))
-    if args.backend != "openai" and (args.dry_run or args.batch_export):
-        raise ConfigError("--dry-run and --batch-export estimate or export LLM requests: they need --backend openai "
-                          "(the offline generator sends nothing).")
-    if args.backend == "openai":
-        llm = LLMConfig(
-            base_url=_endpoints(args.base_url, args.concurrency), model=args.model, api_key_env=args.api_key_env,
-            concurrency=args.concurrency, temperature=args.temperature, max_cost=args.max_cost, adaptive=args.adaptive,
-            json_output=args.json, timeout=args.timeout, max_tokens=args.max_tokens, stream=args.stream,
-            **({} if args.max_retries is None else {"max_retries": args.max_retries}),
-        )
-        generator = LLMGenerator(llm, journal_path=journal, lines_per_request=args.lines_per_request, persona_strategy=args.persona_strategy,
-                                 dry_run=args.dry_run, batch_export=args.batch_export)
-    with warnings.catch_warnings():  # the engine logs this warning too: print it once, through logging
-        warnings.simplefilter("ignore", LLMTimeoutWarning)
-        res = generate(notes, plan, generator=generator, language=args.language, seed=args.seed, personas=personas,
-                       hierarchy=h, target_level=args.level)
-    if args.dry_run:
-        print(res.stats["dry_run"]["summary"])
-        return 0
-    if args.batch_export:
-        b = res.stats["batch_export"]
-        print(f"{b['requests']:,} pending requests written as OpenAI Batch API input: {', '.join(b['files']) or '(none)'}; "
-              f"after `statcodgen batch-import {journal} RESULTS.jsonl`, re-run this command without --batch-export")
-        return 0
-    write_generated(res.lines, args.out)
-    if len(res.rejected):
-        write_generated(res.rejected.assign(label=""), Path(args.out).with_name(Path(args.out).stem + ".rejected" + Path(args.out).suffix))
-    print(f"{len(res.lines):,} lines for {res.lines['label'].nunique() if len(res.lines) else 0} labels written to {args.out}; {len(res.rejected):,} rejected kept beside it")
-    return 0
+    return run(args, notes=_notes_from_args(args), read_real=lambda path, h: _load_real(args, path, h))
+
+
+def _load_real(args: argparse.Namespace, path: str, h: Any) -> pd.DataFrame:
+    from .sources import load_labelled
+
+    return load_labelled(path, text_column=args.text_column, code_column=args.code_column, hierarchy=h)
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -214,21 +166,12 @@ def _params(args: argparse.Namespace) -> Any:
         key, sep, value = item.partition("=")
         if not sep:
             raise ConfigError(f"--set {item!r}: expected NAME=VALUE, e.g. --set epoch=30.")
-        overrides[key] = _number(value)
+        overrides[key] = number(value)
     if args.params == "insee":
         return FastTextParams.insee(**overrides)
     if args.params == "benchmark":
         return FastTextParams.benchmark(**overrides)
     return FastTextParams(**overrides)
-
-
-def _number(value: str) -> int | float | str:
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return value
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
@@ -355,42 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--threshold", type=int, default=200, help="a gap is a label with fewer rows than this")
     c.set_defaults(func=cmd_coverage)
 
-    g = sub.add_parser("generate", help="generate synthetic lines for target labels")
-    _add_notes_args(g)
-    g.add_argument("--targets", nargs="+", required=True, help="target labels, e.g. B O T U")
-    g.add_argument("--level", default="section")
-    g.add_argument("--n-per-target", type=int, default=800)
-    g.add_argument("--min-per-code", type=int, default=5)
-    g.add_argument("--weight", choices=["uniform", "richness"], default="richness")
-    g.add_argument("--backend", choices=["offline", "openai"], default="offline")
-    g.add_argument("--language", help="template language (fr, en, es); default: the notes' language")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--personas", type=int, default=0, help="condition on N sampled personas")
-    g.add_argument("--persona-locale", default="en_GB")
-    g.add_argument("--persona-strategy", default="round_robin", choices=["round_robin", "random", "stratified", "matched"],
-                   help="how personas are assigned to requests (matched: a persona whose business context fits the code)")
-    g.add_argument("--persona-file", help="condition on a persona collection (Nemotron-Personas parquet, Persona Hub JSONL, CSV/parquet with a text column)")
-    g.add_argument("--base-url", action="append", metavar="URL[@N]",
-                   help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; repeat for several servers, "
-                        "URL@N caps that server at N requests at once")
-    g.add_argument("--adaptive", action="store_true", help="AIMD concurrency: halve on 429, grow back slowly")
-    g.add_argument("--model")
-    g.add_argument("--api-key-env", default="OPENAI_API_KEY", help="name of the environment variable holding the key")
-    g.add_argument("--concurrency", type=int, default=8)
-    g.add_argument("--temperature", type=float, default=0.9)
-    g.add_argument("--max-cost", type=float)
-    g.add_argument("--lines-per-request", type=int, default=20)
-    g.add_argument("--json", action="store_true", help="ask for JSON: exactly --lines-per-request lines (text if refused)")
-    g.add_argument("--timeout", type=_number, default="auto", metavar="SECONDS|auto",
-                   help="wait before retrying (auto: 900 s local/LAN server, 120 s hosted API); with --stream, between chunks")
-    g.add_argument("--max-tokens", type=int, metavar="N", help="cap on the tokens of each answer")
-    g.add_argument("--max-retries", type=int, metavar="N", help="retries after the first attempt (default 6)")
-    g.add_argument("--stream", action="store_true", help="stream answers: the timeout applies between chunks")
-    g.add_argument("--journal", help="SQLite journal (default: next to --out)")
-    g.add_argument("--dry-run", action="store_true", help="print requests, tokens and cost estimate; send nothing")
-    g.add_argument("--batch-export", metavar="JSONL", help="write the requests as OpenAI Batch API input instead of sending them")
-    g.add_argument("--out", required=True, help="output .parquet or .csv")
-    g.set_defaults(func=cmd_generate)
+    from ._cli_generate import add_generate_parser
+
+    add_generate_parser(sub, _add_notes_args, cmd_generate)
 
     cl = sub.add_parser("clean", help="deduplicate and filter a generated file (a reason for every dropped line)")
     cl.add_argument("--in", dest="input", required=True)

@@ -173,6 +173,34 @@ def test_openai_backend_against_local_server(tmp_path: Path) -> None:
         assert SECRET.encode() not in path.read_bytes(), path
 
 
+def test_real_examples_and_templates_from_the_cli(tmp_path: Path) -> None:
+    import shutil
+
+    real = tmp_path / "real.csv"
+    pd.DataFrame({"activity": ["Granite quarry on the moor", "Slate splitting yard", "Town hall services"],
+                  "naf": ["08.11", "08.11", "84.11"]}).to_csv(real, index=False)
+    templates = tmp_path / "templates"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "statcodgen" / "generation" / "templates", templates)
+    user = templates / "prompt_user.en.j2"
+    user.write_text("OUR OWN TEMPLATE MARKER\n" + user.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "gen.parquet"
+    with OpenAIStubServer(responder=_responder) as server:
+        proc = _cli(*_gen_args(server.base_url, out, "--real", str(real), "--text-column", "activity", "--code-column", "naf",
+                               "--n-examples", "2", "--template-dir", str(templates)), env={"STUB_KEY": SECRET})
+        assert proc.returncode == 0, proc.stderr
+        bodies = [r.body for r in server.requests]
+    users = ["\n".join(m["content"] for m in b["messages"] if m["role"] == "user") for b in bodies]
+    assert users and all(u.startswith("OUR OWN TEMPLATE MARKER") for u in users)
+    own = [u for u in users if "Class 08.11" in u]  # examples are shown in capitals, like the answers
+    assert own and all("GRANITE QUARRY ON THE MOOR" in u and "SLATE SPLITTING YARD" in u for u in own)
+    town = [u for u in users if "Class 84.11" in u]
+    assert town and all("TOWN HALL SERVICES" in u and "GRANITE" not in u for u in town)
+    offline = _cli("generate", "--notes", str(NOTES), "--targets", "B", "--real", str(real), "--out", str(out))
+    assert offline.returncode == 2 and "--backend openai" in offline.stderr
+    missing = _cli(*_gen_args("http://127.0.0.1:9/v1", out, "--template-dir", str(tmp_path / "nope")), env={"STUB_KEY": SECRET})
+    assert missing.returncode == 2 and "--template-dir" in missing.stderr
+
+
 def test_personas_reach_every_prompt_and_the_provenance(tmp_path: Path) -> None:
     from statcodgen.personas.persona import personas_from_frame, sample_personas
 
