@@ -210,6 +210,9 @@ VARIANTS: dict[str, tuple[str, object]] = {
     # llama-cpp-python's server answers a json_schema response_format with HTTP 500 (the `json` run): JSON mode
     # (`{"type": "json_object"}`, which it constrains with a JSON grammar) with the same prompts instead
     "json_object": ("worker", {"kind": "json_object"}),
+    # the default with one round of top-up requests (`--refill 1`, the CLI's default since): its journal starts as a
+    # copy of the default's (run before the top-ups existed, with --refill 0 in effect), so only the top-ups are sent
+    "default_refill": ("cli", {"args": ["--refill", "1"], "seed_journal": "default"}),
 }
 
 
@@ -237,19 +240,19 @@ def run_variant(name: str, *, kill: bool = False, seed: int = 12) -> dict:
         return json.loads((out / "run.json").read_text())
     out.mkdir(parents=True, exist_ok=True)
     how, what = VARIANTS[name]
+    seed_journal = what.get("seed_journal") if isinstance(what, dict) else None
+    if seed_journal and not (out / "lines.journal.sqlite").exists():
+        import sqlite3
+
+        src = sqlite3.connect(RUNS / seed_journal / "lines.journal.sqlite")
+        src.execute(f"VACUUM INTO '{out / 'lines.journal.sqlite'}'")  # a consistent copy of a WAL database
+        src.close()
     if how == "cli":
-        cmd = cli_args(out, *what)
+        cmd = cli_args(out, *(what["args"] if isinstance(what, dict) else what))
     else:
-        spec = {**what, "out": str(out)}
+        spec = {k: v for k, v in what.items() if k != "seed_journal"} | {"out": str(out)}
         if spec.pop("v2", False):
             spec.setdefault("generator", {})["template_dir"] = v2_templates()
-        seed = spec.pop("seed_journal", None)
-        if seed:
-            import sqlite3
-
-            src = sqlite3.connect(RUNS / seed / "lines.journal.sqlite")
-            src.execute(f"VACUUM INTO '{out / 'lines.journal.sqlite'}'")  # a consistent copy of a WAL database
-            src.close()
         cmd = worker_args(spec)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start, t0 = log_offset(), time.time()
@@ -310,7 +313,7 @@ def serve() -> int:
 
 # --- the fastText side: parse, clean, verify, measure (this process never loads a model) -------------------------
 
-LLM_SETS = ["plain", "default", "no_angles", "json", "json_object", "examples", "personas", "v2"]
+LLM_SETS = ["plain", "default", "default_refill", "no_angles", "json", "json_object", "examples", "personas", "v2"]
 DRIFT = ["drift_v2", "drift_repeat", "drift_angles"]
 
 
@@ -404,6 +407,7 @@ def evaluate() -> None:
             continue
         row.update({"verified": len(v.verified), "relabelled": len(v.relabelled),
                     "kept_share": len(v.verified) / requested if requested else None,
+                    "kept_of_plan": len(v.verified) / int(plan["n_samples"].sum()) if requested else None,
                     "parse_rejects": reasons(pd.read_parquet(RUNS / name / "lines.rejected.parquet")) if requested else "-",
                     "clean_drops": reasons(c.dropped), "verify_drops": reasons(v.dropped)})
         rows.append(row)

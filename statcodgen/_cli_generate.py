@@ -44,6 +44,8 @@ def add_generate_parser(sub: Any, add_notes_args: Callable[[argparse.ArgumentPar
     g.add_argument("--code-column", default="code", help="code column of --real")
     g.add_argument("--n-examples", type=int, default=3, help="real examples per prompt when --real is given (0: note-only prompts)")
     g.add_argument("--template-dir", metavar="DIR", help="prompt templates replacing the built-in ones (same file names)")
+    g.add_argument("--refill", type=int, default=1, metavar="ROUNDS",
+                   help="rounds of top-up requests for the lines the model did not write (0: none; default 1)")
     g.add_argument("--base-url", action="append", metavar="URL[@N]",
                    help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; repeat for several servers, "
                         "URL@N caps that server at N requests at once")
@@ -123,7 +125,7 @@ def cmd_generate(args: argparse.Namespace, *, notes: pd.DataFrame, read_real: Ca
         real = read_real(args.real, h) if args.real else None
         generator = LLMGenerator(llm, journal_path=journal, lines_per_request=args.lines_per_request, persona_strategy=args.persona_strategy,
                                  dry_run=args.dry_run, batch_export=args.batch_export, real=real, n_examples=args.n_examples,
-                                 template_dir=args.template_dir)
+                                 template_dir=args.template_dir, refill=args.refill)
     with warnings.catch_warnings():  # the engine logs this warning too: print it once, through logging
         warnings.simplefilter("ignore", LLMTimeoutWarning)
         res = generate(notes, plan, generator=generator, language=args.language, seed=args.seed, personas=personas,

@@ -146,7 +146,7 @@ def test_a_copy_of_a_note_item_is_kept_and_a_copy_of_the_instructions_is_not(tmp
     out = {}
     for rule in ("keep", "reject"):
         with OpenAIStubServer(responder=answer) as srv:
-            gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / f"{rule}.sqlite", echo_items=rule)
+            gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / f"{rule}.sqlite", echo_items=rule, refill=0)
             out[rule] = generate(notes, plan, generator=gen, progress=False)
             assert len(srv.requests) == 1
     keep, reject = out["keep"], out["reject"]
@@ -173,3 +173,54 @@ def test_json_mode_asks_for_the_lines_of_each_angle(tmp_path: Path, notes: pd.Da
         bodies = [r.body for r in srv.requests]
     assert len(bodies) == 3 and sorted(len(res.lines[res.lines["request_key"] == k]) for k in res.lines["request_key"].unique()) == [10, 20, 20]
     assert all('{"lines": [' in _user(b) for b in bodies) and len({_focus(b) for b in bodies}) == 3
+
+
+# --- top-up requests for the lines a weak model did not write ----------------------------------------------------
+
+
+def _asked(body: dict) -> int:
+    return int(re.search(r"Write (\d+) different", _user(body)).group(1))
+
+
+def test_refill_asks_for_exactly_the_missing_lines_on_the_next_angle_and_resumes(tmp_path: Path, notes: pd.DataFrame) -> None:
+    h = Hierarchy.from_notes(notes)
+    plan = generation_plan(notes, targets=["B", "T"], n_per_target=20, min_per_code=1)
+
+    def three(body: dict) -> object:  # a weak model: 3 lines whatever it is asked; T's requests fail
+        from statcodgen.testing import Fault
+
+        if "Class 97.00" in _user(body):
+            return Fault.server_error(500)
+        return "\n".join(f"{_user(body)[6:11]} LINE {i} {_asked(body)} {_focus(body)[:12]}" for i in range(3))
+
+    with OpenAIStubServer(responder=three) as srv:
+        gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j.sqlite", lines_per_request=5)
+        res = generate(notes, plan, generator=gen, hierarchy=h, progress=False)
+        bodies = [r.body for r in srv.requests if r.status == 200]
+        srv.clear()
+        again = generate(notes, plan, generator=gen, hierarchy=h, progress=False)
+        # resumed: the top-ups are journalled like the first requests; only the failed ones are tried again
+        assert srv.requests and all("Class 97.00" in _user(r.body) for r in srv.requests)
+        off = LLMGenerator(_cfg(srv), journal_path=tmp_path / "off.sqlite", lines_per_request=5, refill=0)
+        plain = generate(notes, plan[plan["target"] == "B"], generator=off, hierarchy=h, progress=False)
+    b_plan = plan[plan["target"] == "B"].set_index("code")["n_samples"]
+    first = {c: -(-int(n) // 5) for c, n in b_plan.items()}
+    by_code: dict[str, list[dict]] = {}
+    for body in bodies:
+        by_code.setdefault(_user(body)[6:11], []).append(body)
+    for code, n in b_plan.items():
+        reqs = by_code[code]
+        missing = int(n) - sum(min(3, _asked(b)) for b in reqs[: first[code]])
+        top = reqs[first[code]:]
+        assert missing <= 0 or len(top) == -(-missing // 5), code
+        assert sum(_asked(b) for b in top) == max(0, missing), code  # exactly the missing lines
+        angles = note_angles(notes.set_index("code", drop=False).loc[code])
+        assert [_focus(b) for b in top] == [request_angle(angles, first[code] + i) for i in range(len(top))]
+    assert not any("Class 97.00" in _user(b) for b in bodies)  # a code whose request failed is not topped up
+    r = res.stats["refill"]
+    assert r["rounds"] == 1 and r["requests"] == len(bodies) - sum(first.values()) > 0
+    assert r["lines"] == len(res.lines) - len(plain.lines) and r["lines"] > 0
+    assert res.stats["succeeded"] == len(bodies) and again.lines.equals(res.lines)
+    assert plain.stats["refill"]["requests"] == 0 and len(plain.lines) == 3 * sum(first.values())
+    with pytest.raises(ConfigError, match="refill"):
+        LLMGenerator(_cfg(srv), journal_path=tmp_path / "x.sqlite", refill=9)

@@ -142,6 +142,11 @@ class LLMGenerator:
     ``contrast=True``: the sibling codes' titles are named as "not this class". ``echo_items``:
     what happens to an answer line that copies a note item (or the title): ``"keep"`` it as a
     training line, or ``"reject"`` it as ``echo_prompt`` like other copies of the prompt.
+    ``refill``: rounds of top-up requests for the codes whose answers gave fewer lines than asked
+    (a weak model writes 15 lines for 20, or lines the parser rejects); each asks for exactly the
+    missing lines, on the code's next angle. Codes with a failed request are not topped up (the
+    failure is the shortfall's reason). ``stats["refill"]`` counts the rounds, requests and lines; the
+    top-ups are journalled like the rest, so a resumed run sends none twice. 0 turns it off.
     """
 
     name = "openai"
@@ -150,7 +155,7 @@ class LLMGenerator:
                  persona_strategy: str = "round_robin", real: pd.DataFrame | None = None, n_examples: int = 3,
                  template_dir: str | Path | None = None, dry_run: bool = False,
                  batch_export: str | Path | None = None, max_requests: int | str | None = "auto",
-                 angles: bool = True, contrast: bool = True, echo_items: str = "keep") -> None:
+                 angles: bool = True, contrast: bool = True, echo_items: str = "keep", refill: int = 1) -> None:
         f = "LLMGenerator"
         self.llm = check_type("llm", llm, LLMConfig, func=f)
         self.journal_path = check_type("journal_path", journal_path, (str, Path), func=f)
@@ -167,6 +172,7 @@ class LLMGenerator:
         self.angles = check_type("angles", angles, bool, func=f)
         self.contrast = check_type("contrast", contrast, bool, func=f)
         self.echo_items = check_in("echo_items", echo_items, ("keep", "reject"), func=f)
+        self.refill = check_int("refill", refill, 0, 5, func=f)
 
     def generate(self, notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: int = 0, personas: Any = None,
                  hierarchy: Any = None, target_level: str = "section", progress: bool = True) -> GenerationResult:
@@ -174,10 +180,13 @@ class LLMGenerator:
         asked = plan
         plan = cap_requests(plan, lines_per_request=self.lines_per_request, max_requests=self.max_requests, notes=notes)
         capped = [{"code": str(r.code), "reason": str(r.capped_reason)} for r in plan.itertuples(index=False) if r.capped_reason]
-        requests = build_requests(notes, plan, llm=llm, language=language, lines_per_request=self.lines_per_request,
+        def requests_for(p: pd.DataFrame, offsets: dict[str, int] | None = None) -> list[Request]:
+            return build_requests(notes, p, llm=llm, language=language, lines_per_request=self.lines_per_request,
                                   seed=seed, personas=personas, persona_strategy=self.persona_strategy, real=self.real,
                                   n_examples=self.n_examples, template_dir=self.template_dir, hierarchy=hierarchy,
-                                  angles=self.angles, contrast=self.contrast)
+                                  angles=self.angles, contrast=self.contrast, offsets=offsets)
+
+        requests = requests_for(plan)
         empty = pd.DataFrame(columns=OUTPUT_COLUMNS)
         if self.dry_run:
             est = llm_dry_run(requests, config=llm)
@@ -194,20 +203,55 @@ class LLMGenerator:
             files = [str(f) for f in batch_paths(self.batch_export, n)] if n else []
             return GenerationResult(lines=empty, stats={"generator": self.name, "requests": len(requests), "pending": pending,
                                                         "batch_export": {"requests": n, "files": files}})
+        refill: dict[str, Any] = {"rounds": 0, "requests": 0, "lines": 0}
+        summed = ("cached", "sent", "succeeded", "failed", "retries", "rate_limited", "prompt_tokens", "completion_tokens",
+                  "cost", "elapsed", "timeouts", "usage_estimated")
         try:
-            run = run_requests(requests, config=llm, journal=journal, progress=progress,
-                               parser=_parser(True, llm.json_output, self.echo_items))
-            lines, rejected = lines_from_journal(requests, journal, model=llm.model, temperature=llm.temperature, seed=seed,
-                                                 json_output=llm.json_output, echo_items=self.echo_items)
+            parser = _parser(True, llm.json_output, self.echo_items)
+            run = run_requests(requests, config=llm, journal=journal, progress=progress, parser=parser)
+
+            def collect(reqs: list[Request]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                return lines_from_journal(reqs, journal, model=llm.model, temperature=llm.temperature, seed=seed,
+                                          json_output=llm.json_output, echo_items=self.echo_items)
+
+            lines, rejected = collect(requests)
+            first = len(lines)
+            for _ in range(self.refill):
+                short = refill_plan(plan, lines, rejected)
+                if short.empty:
+                    break
+                done = pd.Series([str(r.metadata["code"]) for r in requests]).value_counts().to_dict()
+                extra = requests_for(short, offsets=done)
+                more = run_requests(extra, config=llm, journal=journal, progress=progress, parser=parser).to_dict()
+                requests += extra
+                refill["rounds"] += 1
+                refill["requests"] += len(extra)
+                for k in summed:
+                    refill[k] = refill.get(k, 0) + (more.get(k) or 0)
+                lines, rejected = collect(requests)
+            refill["lines"] = len(lines) - first
         finally:
             journal.close()
         stats = run.to_dict()
+        for k in summed:  # the totals include the top-ups; stats["refill"] has their share
+            if k in refill and isinstance(stats.get(k), (int, float)):
+                stats[k] += refill[k]
         stats.update({"generator": self.name, "model": llm.model, "requests": len(requests), "lines": len(lines),
-                      "capped": capped})
+                      "capped": capped, "refill": refill})
         shortfall = shortfall_table(asked, lines, rejected, reason="the model returned fewer lines")
         why = {c["code"]: c["reason"] for c in capped}
         shortfall["reason"] = [f"capped: {why[c]}; {r}" if c in why else r for c, r in zip(shortfall["code"], shortfall["reason"])]
         return GenerationResult(lines=lines, rejected=rejected, stats=stats, shortfall=shortfall)
+
+
+def refill_plan(plan: pd.DataFrame, lines: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
+    """The top-up plan: for each code of ``plan`` (``target, code, n_samples``) that got fewer ``lines`` than
+    asked and none of whose requests failed (``rejected`` reason ``request_*``), the missing number of lines."""
+    got = lines["code"].astype(str).value_counts() if len(lines) else pd.Series(dtype=int)
+    failed = set(rejected.loc[rejected["reason"].astype(str).str.startswith("request_"), "code"].astype(str)) if len(rejected) else set()
+    asked = plan.assign(code=plan["code"].astype(str)).groupby(["target", "code"], sort=False, as_index=False)["n_samples"].sum()
+    asked["n_samples"] = [int(n) - int(got.get(c, 0)) for c, n in zip(asked["code"], asked["n_samples"])]
+    return asked[(asked["n_samples"] > 0) & ~asked["code"].isin(failed)].reset_index(drop=True)
 
 
 def _now() -> str:
@@ -239,6 +283,7 @@ def build_requests(
     hierarchy: Any = None,
     angles: bool = True,
     contrast: bool = True,
+    offsets: dict[str, int] | None = None,
 ) -> list[Request]:
     """Build one LLM request per chunk of ``lines_per_request`` lines of every planned code.
 
@@ -249,7 +294,8 @@ def build_requests(
     ``llm.Request`` whose ``key`` is deterministic (model, messages, parameters, seed, sample
     index) and whose ``metadata`` carries ``code``, ``label``, ``persona_id``, ``prompt_id``,
     ``n_lines``, ``request_index`` (the rank among the code's requests), ``focus`` and ``note_items``
-    (the title and items an answer may copy).
+    (the title and items an answer may copy). ``offsets``: code -> requests it already had (a top-up's
+    requests continue the code's angles and indices).
     """
     check_int("lines_per_request", lines_per_request, 1, 500, func="build_requests")
     by_code = notes.drop_duplicates("code").set_index("code", drop=False)
@@ -276,7 +322,8 @@ def build_requests(
         remaining = int(row.n_samples)
         items = note_angles(note)
         note_items = [str(note.get("title") or ""), *items]
-        for i in range(n_req):
+        start = int((offsets or {}).get(str(row.code), 0))
+        for i in range(start, start + n_req):
             n_lines = min(lines_per_request, remaining)
             remaining -= n_lines
             focus = request_angle(items, i) if angles else ""

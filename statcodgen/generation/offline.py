@@ -226,8 +226,10 @@ def generate_offline(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str |
     reasons = {code: why for code, why in short.items() if int(counts.get(code, 0)) < planned.get(code, 0)}
     df.attrs[SHORTFALL_ATTR] = reasons
     if reasons:
-        log.warning("offline generation: %d code(s) got fewer lines than planned: %s", len(reasons),
-                    "; ".join(f"{c} ({int(counts.get(c, 0))} of {planned[c]}: {why})" for c, why in reasons.items()))
+        first = list(reasons.items())[:5]
+        log.warning("offline generation: %d code(s) got fewer lines than planned: %s%s", len(reasons),
+                    "; ".join(f"{c} ({int(counts.get(c, 0))} of {planned[c]}: {why})" for c, why in first),
+                    f"; and {len(reasons) - len(first)} more (the result's shortfall table has them all)" if len(reasons) > len(first) else "")
     return df
 
 

@@ -324,7 +324,7 @@ def _many_sections(results: StudyResults, ctx: SectionContext, pngs: dict[str, b
         "f1": section("f1", f"F1 per {lvl}",
                       text=[f"Each point is a {lvl} code: F1 with real data only (x) and with synthetic data added (y), mean over seeds, on real test data; "
                             "targets in red, point size grows with the test cases. Above the diagonal: improved; below: harmed."],
-                      figures=[figure_entry("fig-f1-scatter", f"F1 per {lvl}: real_only against {main}", pngs)],
+                      figures=[figure_entry("fig-f1-scatter", f"F1 per {lvl}: real_only against {main}" if main else f"F1 per {lvl}", pngs)],
                       tables=[*f1_tables, table_entry("tbl-per-label", _per_label_table(results, f1_variants, main),
                                                       f"F1 per {lvl} (mean ± std over seeds)")]),
         "f1-aggregated": section("f1-aggregated", "F1 by " + " and ".join(_many.coarser_levels(lvl)),

@@ -244,7 +244,8 @@ def _many_bullets(gs: pd.DataFrame) -> list[str]:
         if len(part):
             bullets.append(f"{label}: " + "; ".join(f"{r.label}: {r.f1_real_only:.2f} → {r.f1_augmented:.2f} ({r.support:,} test cases)"
                                                     for r in part.itertuples()) + ".")
-    bullets.append("Every target is in the per-label table; the most improved and most harmed codes are listed below.")
+    if len(scored):
+        bullets.append("Every target is in the per-label table; the most improved and most harmed codes are listed below.")
     return bullets
 
 

@@ -84,7 +84,8 @@ def run_pipeline(cfg: StudyConfig, *, progress: bool = True, echo: Callable[[str
     reasons = study_target_reasons(cfg, inputs, train, full=split.train_full)
     targets = sorted(reasons["code"].astype(str))
     plan = stages.run("plan", data_fp, Plan, lambda: Plan(study_plan(cfg, inputs.notes, targets))).frame
-    echo(f"      targets {targets}: {len(plan)} codes, {int(plan['n_samples'].sum()):,} lines planned")
+    shown = targets if len(targets) <= 12 else [*targets[:10], f"... and {len(targets) - 10:,} more"]
+    echo(f"      targets {shown}: {len(plan)} codes, {int(plan['n_samples'].sum()):,} lines planned")
 
     echo(f"[3/6] generating with the {cfg.generation.backend} backend")
     p = cfg.personas
