@@ -29,7 +29,6 @@ import json
 import math
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -39,11 +38,8 @@ from pathlib import Path
 import pandas as pd
 
 from _common import RESULTS, ROOT, TARGETS, machine, to_markdown
+from _llm_server import MODEL, URL, journal_done, kill_check, log_offset, serve, server_record
 
-URL = "http://127.0.0.1:8765/v1"
-MODEL = "qwen-1.5b"
-LLM_DIR = Path(os.environ.get("LLM_DIR", Path.home() / ".cache" / "statcodgen-local-llm"))
-SERVER_LOG = LLM_DIR / "server.log"
 RUNS = ROOT / "runs" / "llm_real"
 N_PER_TARGET = 80  # B: 15 codes, O: 9, T: 3, U: 1 -> 34 requests of up to 20 lines
 LINES_PER_REQUEST = 20
@@ -59,31 +55,6 @@ Class {code}: {title}
 Write {n_lines} different short descriptions of business activities that belong to this class, as business owners \
 write them when they register their business. One description per line, in capital letters.
 Example for a bakery: BAKING AND SALE OF BREAD AND PASTRIES"""
-
-
-# --- the server's own record -------------------------------------------------------------------------------------
-
-_TOTAL = re.compile(r"llama_perf_context_print:\s+total time =\s+([\d.]+) ms /\s+(\d+) tokens")
-_EVAL = re.compile(r"llama_perf_context_print:\s+eval time =\s+([\d.]+) ms /\s+(\d+) runs")
-_POST = re.compile(r'"POST /v1/chat/completions HTTP/1\.1" (\d+)')
-
-
-def log_offset() -> int:
-    return SERVER_LOG.stat().st_size if SERVER_LOG.exists() else 0
-
-
-def server_record(start: int, end: int | None = None) -> dict[str, float]:
-    """What the server logged between two offsets of its log: completions answered (``POST ... 200``), the
-    sum of its per-request ``total time``, and its generation speed (``eval time`` over ``runs``)."""
-    with open(SERVER_LOG, "rb") as f:
-        f.seek(start)
-        text = f.read(None if end is None else end - start).decode("utf-8", "replace")
-    totals = [float(m.group(1)) / 1000 for m in _TOTAL.finditer(text)]
-    evals = [(float(m.group(1)) / 1000, int(m.group(2))) for m in _EVAL.finditer(text)]
-    posts = [int(m.group(1)) for m in _POST.finditer(text)]
-    eval_s, runs = sum(e for e, _ in evals), sum(r for _, r in evals)
-    return {"completions": sum(p == 200 for p in posts), "posts": len(posts), "server_s": sum(totals),
-            "computed": len(totals), "eval_tokens": runs, "tokens_per_s": runs / eval_s if eval_s else 0.0}
 
 
 # --- generation subprocesses ----------------------------------------------------------------------------------------
@@ -216,22 +187,6 @@ VARIANTS: dict[str, tuple[str, object]] = {
 }
 
 
-def journal_done(path: Path, *, status: str | None = "done") -> int:
-    """Requests of a journal (``status`` None: all of them); 0 while it does not exist yet."""
-    import sqlite3
-
-    if not path.exists():
-        return 0
-    db = sqlite3.connect(path)
-    try:
-        where = "" if status is None else f" WHERE status = '{status}'"
-        return int(db.execute(f"SELECT COUNT(*) FROM requests{where}").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-    finally:
-        db.close()
-
-
 def run_variant(name: str, *, kill: bool = False, seed: int = 12) -> dict:
     """Run one variant in a subprocess (killed with SIGKILL at a random point and resumed when ``kill``);
     return what the server logged meanwhile and the wall time."""
@@ -275,40 +230,6 @@ def run_variant(name: str, *, kill: bool = False, seed: int = 12) -> dict:
     info["server"] = server_record(start, info["log_end"])
     (out / "run.json").write_text(json.dumps(info, indent=1))
     return info
-
-
-def kill_check(run: dict, n: int) -> str:
-    """Assert from the server's own log that no finished request of a killed and resumed run was sent twice:
-    every request answered once, and at most the one in flight at the kill (concurrency 1) computed twice."""
-    srv = run["server"]
-    assert srv["completions"] == n, f"the server answered {srv['completions']} completions for {n} requests"
-    assert n <= srv["computed"] <= n + 1, f"the server computed {srv['computed']} completions for {n} requests"
-    return (f"the server answered {srv['completions']} completions for {n} distinct requests and computed "
-            f"{srv['computed']}: {srv['computed'] - n} computed twice, the one in flight at the kill")
-
-
-def serve() -> int:
-    """(Re)start the local server from local-llm.sh's files with the AMX weight buffers off (see the module doc)."""
-    py = LLM_DIR / "venv" / "bin" / "python"
-    boot = ("import sys, llama_cpp.llama_cpp as C\n_o = C.llama_model_default_params\n"
-            "def _p():\n    p = _o(); p.use_extra_bufts = False; return p\n"
-            "C.llama_model_default_params = _p\nfrom llama_cpp.server.__main__ import main\nsys.argv[0] = 'llama_cpp.server'\nmain()\n")
-    pid = LLM_DIR / "server.pid"
-    if pid.exists():
-        try:
-            os.kill(int(pid.read_text()), signal.SIGTERM)
-            time.sleep(2)
-        except (ProcessLookupError, ValueError):
-            pass
-    port = os.environ.get("LLM_PORT", "8765")
-    args = [str(py), "-c", boot, "--model", str(LLM_DIR / "model.gguf"), "--host", "127.0.0.1", "--port", port,
-            "--n_ctx", "4096", "--n_threads", os.environ.get("LLM_THREADS", "2"), "--model_alias", MODEL]
-    with open(SERVER_LOG, "ab") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
-                                start_new_session=True)
-    pid.write_text(str(proc.pid))
-    print(f"serving http://127.0.0.1:{port}/v1 (model {MODEL}), pid {proc.pid}, log {SERVER_LOG}")
-    return 0
 
 
 # --- the fastText side: parse, clean, verify, measure (this process never loads a model) -------------------------
