@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -240,3 +242,22 @@ def test_label_consistency_with_a_real_fasttext_classifier() -> None:
                         progress=False)
     assert res.dropped.index.tolist() == [0]
     assert res.dropped.loc[0, "reason"] == "label_inconsistent" and "'G'" in res.dropped.loc[0, "detail"]
+
+
+def test_siblings_drops_a_class_line_that_a_sibling_note_says_as_well() -> None:
+    from statcodgen.sources import load_notes
+
+    notes = load_notes(Path(__file__).resolve().parents[1] / "notes" / "sample_notes_en.csv")
+    df = pd.DataFrame({"text": ["CRUSHING OF STONE", "CRUSHING AND DIGGING", "GRANITE BLOCK CUTTING", "FAMILY FIRM",
+                                "CRUSHING AND DIGGING", "BAKING OF BREAD"],
+                       "code": ["08.11", "08.11", "08.11", "08.11", "08.11", "10.71"],
+                       "label": ["08.11", "08.11", "08.11", "08.11", "B", "10.71"]})
+    res = apply_filters(df, notes=notes, filters=("siblings",), progress=False)
+    # "crushing and digging": both words are in 08.12's note (crushing of gravel, digging of sand); "stone" and
+    # "granite" are 08.11's own; "family firm" uses no note word; a section-level label is not checked; 10.71 has
+    # no sibling in these notes
+    assert res.dropped.index.tolist() == [1]
+    assert res.dropped.loc[1, "reason"] == "sibling_words" and "08.12" in res.dropped.loc[1, "detail"]
+    assert "siblings" not in res.skipped
+    no_notes = apply_filters(df, filters=("siblings",), progress=False)
+    assert no_notes.dropped.empty and no_notes.skipped["siblings"] == "no notes given"

@@ -253,7 +253,7 @@ def test_json_schema_asks_for_the_n_lines_of_each_request(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("status", [400, 500])
-def test_refused_json_schema_falls_back_once_to_text(tmp_path: Path, caplog: pytest.LogCaptureFixture, status: int) -> None:
+def test_refused_json_schema_falls_back_once_to_plain_json(tmp_path: Path, caplog: pytest.LogCaptureFixture, status: int) -> None:
     # like an older llama.cpp (400), or llama-cpp-python's server (a 500 naming response_format):
     # json_object is known, json_schema is not; neither status is retried
     with OpenAIStubServer(response_format_types={"json_object"}, response_format_status=status, responder=_json_or_text,
@@ -268,12 +268,26 @@ def test_refused_json_schema_falls_back_once_to_text(tmp_path: Path, caplog: pyt
     refused = [r for r in got if r.status == status]
     assert 1 <= len(refused) <= 3 and all(r.body["response_format"]["type"] == "json_schema" for r in refused)
     last = max(r.index for r in refused)
-    assert all("response_format" not in r.body for r in got if r.index > last)
+    assert all(r.body["response_format"] == {"type": "json_object"} for r in got if r.index > last)
     assert Counter(r.key for r in got if r.status == 200) == {r.key: 1 for r in reqs}
-    assert st.json_fallback and st.json_schema_fallback and st.succeeded == 9 and st.retries == 0
+    assert st.json_schema_fallback and not st.json_fallback and st.succeeded == 9 and st.retries == 0
     assert lines == [["MAKING OF ROOF TILES", "FIRING OF BRICKS"]] * 9
     logged = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(logged) == 1 and "json_schema" in logged[0] and st.warnings == logged
+    assert len(logged) == 1 and "json_object" in logged[0] and st.warnings == logged
+
+
+def test_a_server_refusing_any_json_mode_gets_text_prompts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with OpenAIStubServer(response_format_supported=False, responder=_json_or_text) as srv:
+        cfg = _cfg(srv, json_output=True, concurrency=1)
+        reqs = _reqs(cfg, 4, n_lines=2)
+        caplog.set_level(logging.WARNING, logger="statcodgen.llm.client")
+        with Journal(tmp_path / "j.sqlite") as j:
+            st = run_requests(reqs, config=cfg, journal=j, progress=False)
+        got = srv.requests
+    kinds = [(r.body.get("response_format") or {}).get("type") for r in got]
+    assert kinds[:3] == ["json_schema", "json_object", None] and set(kinds[3:]) == {None}
+    assert [r.status for r in got[:2]] == [400, 400] and st.succeeded == 4 and st.retries == 0
+    assert st.json_schema_fallback and st.json_fallback and len(st.warnings) == 2
 
 
 def test_parser_reads_the_lines_object_arrays_and_text() -> None:

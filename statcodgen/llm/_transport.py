@@ -28,13 +28,15 @@ _FORMAT_WORDS = ("response_format", "json_schema", "json", "schema", "unsupporte
 
 class Attempt(Exception):
     """Outcome of one HTTP attempt that did not produce content. ``kind``: ``retry``, ``fatal``,
-    ``no_json``, ``no_stream_options``; ``timed_out`` when the client gave up waiting."""
+    ``no_json``, ``no_stream_options``; ``timed_out`` when the client gave up waiting; ``refused_format``: the
+    ``response_format`` type of a ``no_json`` refusal."""
 
     def __init__(self, kind: str, message: str, *, retry_after: float | None = None, raw: str | None = None,
-                 status: int = 0, timed_out: bool = False):
+                 status: int = 0, timed_out: bool = False, refused_format: str | None = None):
         super().__init__(message)
         self.kind, self.message, self.retry_after, self.raw, self.status = kind, message, retry_after, raw, status
         self.timed_out = timed_out
+        self.refused_format = refused_format  # no_json: the response_format type the refused request carried
 
 
 @dataclass
@@ -89,6 +91,11 @@ def _usage(usage: Any) -> dict[str, int] | None:
     return {"prompt_tokens": int(usage.get("prompt_tokens") or 0), "completion_tokens": int(usage.get("completion_tokens") or 0)}
 
 
+def _format_type(body: dict[str, Any]) -> str | None:
+    fmt = body.get("response_format")
+    return str(fmt.get("type")) if isinstance(fmt, dict) and fmt.get("type") else None
+
+
 def _status_error(e: Any, body: dict[str, Any], *, key: str, url: str, model: str, api_key_env: str,
                   redact: Callable[[str], str]) -> Attempt:
     status = e.status_code
@@ -97,11 +104,11 @@ def _status_error(e: Any, body: dict[str, Any], *, key: str, url: str, model: st
     ra = retry_after(e.response.headers)
     if status == 500 and "response_format" in body and "response_format" in low:
         # llama-cpp-python answers an unknown response_format type with a 500 naming the field: a refusal, not a crash
-        return Attempt("no_json", f"HTTP {status}: {msg}", status=status)
+        return Attempt("no_json", f"HTTP {status}: {msg}", status=status, refused_format=_format_type(body))
     if status in _RETRYABLE or status >= 520:
         return Attempt("retry", f"HTTP {status}: {msg}", retry_after=ra, status=status)
     if status in (400, 422) and "response_format" in body and any(w in low for w in _FORMAT_WORDS):
-        return Attempt("no_json", f"HTTP {status}: {msg}", status=status)
+        return Attempt("no_json", f"HTTP {status}: {msg}", status=status, refused_format=_format_type(body))
     if status in (400, 422) and "stream_options" in body and "stream_options" in low:
         return Attempt("no_stream_options", f"HTTP {status}: {msg}", status=status)
     if status in (401, 403):

@@ -94,6 +94,7 @@ class _Run:
         self.stats = RunStats()
         self.rng = random.Random(config.seed)
         self.no_format: set[str] = set()  # endpoints that refused response_format: text mode
+        self.no_schema: set[str] = set()  # endpoints that refused a JSON schema: plain JSON mode (json_object)
         self.no_stream_options: set[str] = set()  # endpoints that refused stream_options
         self.timeouts = {e.base_url: config.timeout_for(e.base_url) for e in config.endpoints()}
         self.timeout_warned = False
@@ -123,10 +124,12 @@ class _Run:
         return self.rng.uniform(0, cap) if c.jitter else cap
 
     def response_format(self, r: Request, url: str | None) -> dict[str, Any] | None:
-        """JSON schema of ``n_lines`` lines (from the request's metadata), else ``json_object``; None when
-        ``json_output`` is off or ``url`` refused it."""
+        """JSON schema of ``n_lines`` lines (from the request's metadata), else ``json_object`` (also for an
+        endpoint that refused the schema); None when ``json_output`` is off or ``url`` refused JSON mode too."""
         if not self.config.json_output or (url is not None and url in self.no_format):
             return None
+        if url is not None and url in self.no_schema:
+            return {"type": "json_object"}
         n = r.metadata.get("n_lines")
         return lines_schema(n) if isinstance(n, int) and not isinstance(n, bool) and n >= 1 else {"type": "json_object"}
 
@@ -229,13 +232,22 @@ class _Run:
             return
 
     def drop_format(self, r: Request, url: str, a: Attempt) -> None:
-        """``url`` refused ``response_format``: send it plain text prompts from now on; warn once per endpoint."""
-        if url in self.no_format:
+        """``url`` refused ``response_format``: a JSON schema gives way to plain JSON mode (``json_object``, which
+        llama-cpp-python and older servers know), plain JSON mode to text prompts; warn once per step and endpoint."""
+        sent = a.refused_format or (self.response_format(r, url) or {}).get("type")
+        if not sent or url in self.no_format or (sent == "json_schema" and url in self.no_schema):
+            return  # another request in flight already took this step
+        fmt = {"type": sent}
+        if sent == "json_schema":
+            self.no_schema.add(url)
+            self.stats.json_schema_fallback = True
+            msg = (f"The endpoint {url} refused response_format='json_schema' ({a.message[:200]}); its requests ask for "
+                   "plain JSON (response_format='json_object') for the rest of the run.")
+            log.warning(msg)
+            self.stats.warnings.append(msg)
             return
-        fmt = self.response_format(r, url) or {}
         self.no_format.add(url)
         self.stats.json_fallback = True
-        self.stats.json_schema_fallback |= fmt.get("type") == "json_schema"
         msg = (f"The endpoint {url} refused response_format={fmt.get('type')!r} ({a.message[:200]}); its requests are "
                "sent without response_format for the rest of the run and the answers are parsed as text.")
         log.warning(msg)
