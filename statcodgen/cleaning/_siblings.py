@@ -21,13 +21,13 @@ import pandas as pd
 
 from .._validation import check_type
 from ._excluded import _stemmer, content_words
-from .filters import Filter, Verdict, register_filter
+from .filters import NotesFilter, Verdict, register_filter
 
 __all__ = ["SiblingsFilter"]
 
 
 @register_filter
-class SiblingsFilter(Filter):
+class SiblingsFilter(NotesFilter):
     """Drop a line whose note words all belong to a sibling's note too (see the module doc). ``notes``: ``code,
     parent, title, includes, also_includes`` (from :func:`~statcodgen.sources.notes.load_notes`)."""
 
@@ -39,17 +39,11 @@ class SiblingsFilter(Filter):
         self.code_col = check_type("code_col", code_col, str, func=f)
         self.label_col = check_type("label_col", label_col, str, func=f)
 
-    @classmethod
-    def build(cls, *, notes: pd.DataFrame | None, language: str | None, **options: Any) -> Filter:
-        return cls(**{"notes": notes, **options})
-
     def skip_reason(self, df: pd.DataFrame) -> str | None:
-        if self.notes is None:
-            return "no notes given"
-        if "parent" not in self.notes.columns:
+        why = super().skip_reason(df)
+        if why is None and "parent" not in self.notes.columns:
             return "the notes have no 'parent' column"
-        missing = [c for c in (self.code_col, self.label_col) if c not in df.columns]
-        return f"no {missing[0]!r} column" if missing else None
+        return why if why is not None or self.label_col in df.columns else f"no {self.label_col!r} column"
 
     @cached_property
     def _index(self) -> tuple[dict[str, frozenset[str]], dict[str, list[str]], Any]:

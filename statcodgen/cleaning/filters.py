@@ -59,6 +59,7 @@ __all__ = [
     "GarbageFilter",
     "WellFormedFilter",
     "LanguageFilter",
+    "NotesFilter",
     "ExcludedFilter",
     "LabelConsistencyFilter",
     "check_length",
@@ -317,8 +318,24 @@ class LanguageFilter(Filter):
         return None
 
 
+class NotesFilter(Filter):
+    """A filter that reads the notes (given by :func:`apply_filters`) and the lines' ``code_col``."""
+
+    notes: pd.DataFrame | None
+    code_col: str
+
+    @classmethod
+    def build(cls, *, notes: pd.DataFrame | None, language: str | None, **options: Any) -> Filter:
+        return cls(**{"notes": notes, **options})
+
+    def skip_reason(self, df: pd.DataFrame) -> str | None:
+        if self.notes is None:
+            return "no notes given"
+        return None if self.code_col in df.columns else f"no {self.code_col!r} column"
+
+
 @register_filter
-class ExcludedFilter(Filter):
+class ExcludedFilter(NotesFilter):
     """The line matches an item of its own code's Excludes list (``notes``: ``code, parent,
     excludes``; rows matched on ``code_col``; see :mod:`statcodgen.cleaning._excluded`)."""
 
@@ -329,15 +346,6 @@ class ExcludedFilter(Filter):
         self.notes = None if notes is None else check_type("notes", notes, pd.DataFrame, func=f)
         self.threshold = check_range("threshold", threshold, 0, 1, low_open=True, func=f)
         self.code_col = check_type("code_col", code_col, str, func=f)
-
-    @classmethod
-    def build(cls, *, notes: pd.DataFrame | None, language: str | None, **options: Any) -> Filter:
-        return cls(**{"notes": notes, **options})
-
-    def skip_reason(self, df: pd.DataFrame) -> str | None:
-        if self.notes is None:
-            return "no notes given"
-        return None if self.code_col in df.columns else f"no {self.code_col!r} column"
 
     @cached_property
     def _index(self) -> ExcludesIndex:

@@ -237,19 +237,15 @@ class _Run:
         sent = a.refused_format or (self.response_format(r, url) or {}).get("type")
         if not sent or url in self.no_format or (sent == "json_schema" and url in self.no_schema):
             return  # another request in flight already took this step
-        fmt = {"type": sent}
         if sent == "json_schema":
             self.no_schema.add(url)
             self.stats.json_schema_fallback = True
-            msg = (f"The endpoint {url} refused response_format='json_schema' ({a.message[:200]}); its requests ask for "
-                   "plain JSON (response_format='json_object') for the rest of the run.")
-            log.warning(msg)
-            self.stats.warnings.append(msg)
-            return
-        self.no_format.add(url)
-        self.stats.json_fallback = True
-        msg = (f"The endpoint {url} refused response_format={fmt.get('type')!r} ({a.message[:200]}); its requests are "
-               "sent without response_format for the rest of the run and the answers are parsed as text.")
+            then = "ask for plain JSON (response_format='json_object') for the rest of the run."
+        else:
+            self.no_format.add(url)
+            self.stats.json_fallback = True
+            then = "are sent without response_format for the rest of the run and the answers are parsed as text."
+        msg = f"The endpoint {url} refused response_format={sent!r} ({a.message[:200]}); its requests {then}"
         log.warning(msg)
         self.stats.warnings.append(msg)
 
