@@ -15,7 +15,8 @@ Parts (each appends its section to ``benchmarks/results/class_study.md`` when it
   classes on the real test rows for real only, titles, naive bullets, offline (cleaned), offline +
   verification, the study's main model (verified lines at the share and prior strength chosen on
   validation) and the full real data (the ceiling), with the share of the ceiling each recovers and
-  the overall class accuracy; 3 seeds.
+  the overall class accuracy; 3 seeds;
+- ``llm``: the weak local LLM (``bench_llm_real.py --serve``) on 20 classes of the seeded scarcity set, the same figures.
 
     STATCODGEN_MIRROR=../shared/data .venv/bin/python benchmarks/bench_class_study.py --part losses dev study scarce
 """
@@ -288,9 +289,106 @@ def part_scarce(args: argparse.Namespace) -> None:
         to_markdown(pd.DataFrame(rows)), ""])
 
 
+# ------------------------------------------------------------------------------------------ llm
+LLM_DIR = ROOT / "runs" / "class_llm"
+
+
+def part_llm(args: argparse.Namespace) -> None:
+    """The weak local LLM on ``--llm-classes`` classes drawn (seeded) from the seeded scarcity set: the study's plan for
+    them (80 lines per class, 20 per request) through ``statcodgen generate`` against the server of
+    ``bench_llm_real.py --serve``; then, in this process (which never loads a model), the lines cleaned and verified
+    as the study does, and the macro F1 over those classes on the study's real test rows for real only, offline
+    (the same classes), LLM (cleaned), LLM + verification, offline + LLM verified, and the ceiling."""
+    import json
+    import random
+    import subprocess
+
+    from _llm_server import MODEL, URL, log_offset, server_record
+    from statcodgen.modelling.experiments import run_experiments
+    from statcodgen.study.config import load_config
+    from statcodgen.study.stages import study_plan, verify_study_lines
+
+    cfg = load_config(CONFIG)
+    data = study_data(cfg)
+    split, scarce, t = data["split"], data["scarce"], cfg.targets
+    chosen = sorted(random.Random(args.llm_seed).sample(scarce, args.llm_classes))
+    where = LLM_DIR.with_name(LLM_DIR.name + "_real") if args.llm_real else LLM_DIR
+    where.mkdir(parents=True, exist_ok=True)
+    out = where / "lines.parquet"
+    run_file = where / "run.json"
+    extra: list[str] = []
+    if args.llm_real:  # as the study prompts: 3 real rows of the class or its neighbours (the scarce ones keep 1)
+        split.train[["text", "code"]].to_csv(where / "real_train.csv", index=False)
+        extra = ["--real", str(where / "real_train.csv")]
+    if not run_file.exists():
+        cmd = [sys.executable, "-m", "statcodgen", "generate", "--fetch-notes", "nace_rev2", "--targets", *chosen, "--level", t.level,
+               "--n-per-target", str(t.n_per_target), "--min-per-code", "1", "--backend", "openai", "--base-url", URL,
+               "--model", MODEL, "--concurrency", "1", "--lines-per-request", "20", "--refill", "0", "--out", str(out), *extra]
+        start, t0 = log_offset(), time.time()
+        with open(where / "stdout.txt", "a") as log:  # re-running resumes from the journal next to --out
+            rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+        if rc:
+            raise SystemExit(f"statcodgen generate failed ({rc}): see {where / 'stdout.txt'}")
+        run_file.write_text(json.dumps({"wall_s": time.time() - t0, "server": server_record(start, log_offset()),
+                                        "classes": chosen}, indent=1))
+    run = json.loads(run_file.read_text())
+    assert run.get("classes", chosen) == chosen, "the LLM lines were made for other classes"
+    from statcodgen.cleaning.dedup import DedupOptions
+    from statcodgen.cleaning.stage import clean
+
+    raw = pd.read_parquet(out)
+    c = cfg.cleaning
+    inputs = data["inputs"]
+    llm_kept = clean(raw, real_train=split.train, real_test=split.test, notes=inputs.notes, language=inputs.language,
+                     filters=tuple(c.filters), dedup=c.dedup,
+                     dedup_options=DedupOptions(threshold=c.threshold, num_perm=c.num_perm, shingle=c.shingle)).kept
+    plan = study_plan(cfg, inputs.notes, chosen)
+    offline = offline_lines(cfg, data, plan)
+    offline = offline[offline["label"].astype(str).isin(chosen)]
+    checked = {}
+    for name, lines in (("llm", llm_kept), ("offline", offline)):
+        checked[name] = verify_study_lines(cfg, inputs, split, lines, chosen, out_dir=where / name, progress=False)
+    llm_ver, off_ver = checked["llm"].verified, checked["offline"].verified
+    synthetic = {"offline": offline, "offline+verification": off_ver, "llm": llm_kept, "llm+verification": llm_ver,
+                 "offline+llm, verified": pd.concat([off_ver, llm_ver], ignore_index=True)}
+    t0 = time.perf_counter()
+    exp = run_experiments(split.train, split.test, synthetic, seeds=args.study_seeds, params=cfg.training.params, language="en",
+                          full_real=split.train_full, progress=False)
+    seconds = time.perf_counter() - t0
+    pl, ov = exp.metrics_per_label, exp.metrics_overall
+    per_seed = pl[pl["label"].isin(chosen)].groupby(["variant", "seed"])["f1"].mean().rename("f1").reset_index()
+    tab = per_seed.groupby("variant")["f1"].agg(["mean", "std"])
+    acc = ov.groupby("variant")["accuracy"].mean()
+    ceiling, base = float(tab.loc["full_real", "mean"]), float(tab.loc["real_only", "mean"])
+    order = ["real_only", *(f"real+{k}" for k in synthetic), "full_real"]
+    counts = {"real_only": 0, "full_real": 0, **{f"real+{k}": len(v) for k, v in synthetic.items()}}
+    rows = [{"variant": v, "lines": counts[v], "macro F1 (20 classes)": f"{tab.loc[v, 'mean']:.3f} ± {tab.loc[v, 'std']:.3f}",
+             "share of ceiling": f"{tab.loc[v, 'mean'] / ceiling:.0%}",
+             "share of the gap closed": f"{(tab.loc[v, 'mean'] - base) / (ceiling - base):.0%}",
+             "accuracy": f"{acc[v]:.4f}", "accuracy vs real only": f"{acc[v] - acc['real_only']:+.4f}"} for v in order]
+    srv = run["server"]
+    ver = checked["llm"]
+    drops = ver.dropped["reason"].value_counts().to_dict() if len(ver.dropped) else {}
+    requested = int(plan["n_samples"].sum())
+    _append("The weak local LLM on 20 scarce classes" + (", with 3 real examples per prompt" if args.llm_real else ""), [
+        f"{len(chosen)} classes drawn (seed {args.llm_seed}) from the {len(scarce)} of the seeded scarcity set: "
+        f"{', '.join(chosen)}. The study's plan for them ({t.n_per_target} lines per class, 20 per request) through "
+        f"`statcodgen generate --backend openai{' --real train' if args.llm_real else ''}` against the local server ({MODEL}, 2 cores, concurrency 1): "
+        f"{srv['completions']} completions, {srv['server_s'] / 60:.1f} min of server time in {run['wall_s'] / 60:.1f} min of wall "
+        f"time ({srv['server_s'] / run['wall_s']:.0%}), {srv['tokens_per_s']:.1f} tokens/s.", "",
+        f"Lines: {requested:,} requested, {len(raw):,} parsed, {len(llm_kept):,} kept by cleaning, {len(llm_ver):,} verified "
+        f"({len(llm_ver) / max(1, requested):.0%} of the requested lines; dropped by the verifier: "
+        f"{'; '.join(f'{k} {v}' for k, v in drops.items()) or 'none'}; relabelled {len(ver.relabelled)}). Offline lines for the "
+        f"same classes: {len(offline):,} cleaned, {len(off_ver):,} verified.", "",
+        f"Macro F1 over the {len(chosen)} classes on the study's real test rows ({int(split.test['label'].isin(chosen).sum())} rows), "
+        f"every other scarce class at 1 real row and without lines; no prior correction; fastText `[training.params]`, seeds "
+        f"{args.study_seeds}; {seconds:.0f} s for these trainings.", "",
+        to_markdown(pd.DataFrame(rows)), ""])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", nargs="+", default=["losses", "dev", "study", "scarce"], choices=["losses", "dev", "study", "scarce"])
+    ap.add_argument("--part", nargs="+", default=["losses", "dev", "study", "scarce"], choices=["losses", "dev", "study", "scarce", "llm"])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="fastText seeds of the development measures")
     ap.add_argument("--inner-seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--per-class", type=int, nargs="+", default=[20, 40, 80])
@@ -298,10 +396,13 @@ def main() -> None:
     ap.add_argument("--study-seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--out", type=Path, default=STUDY_DIR)
     ap.add_argument("--no-baselines", action="store_true", help="dev: only the offline variants, real only and the ceiling")
+    ap.add_argument("--llm-classes", type=int, default=20, help="llm: scarce classes generated with the local LLM")
+    ap.add_argument("--llm-seed", type=int, default=0)
+    ap.add_argument("--llm-real", action="store_true", help="llm: prompts show 3 real rows of the study's training part")
     ap.add_argument("--ova", action="store_true", help="scarce: also real only, offline and full real with loss ova")
     args = ap.parse_args()
     for part in args.part:
-        {"losses": part_losses, "dev": part_dev, "study": part_study, "scarce": part_scarce}[part](args)
+        {"losses": part_losses, "dev": part_dev, "study": part_study, "scarce": part_scarce, "llm": part_llm}[part](args)
 
 
 if __name__ == "__main__":

@@ -285,9 +285,20 @@ def test_selection_chooses_on_a_validation_split_and_explains_itself(hierarchy: 
     assert cand.loc[:1, "fraction"].isna().all() and (cand.loc[2:, "n_synthetic"] > 0).all()
     gated = choose_synthetic_use(real, syn, targets=["T", "U"], scarcity={"T": 2, "U": 2}, fractions=[1.0], strengths=[1.0],
                                  prior=label_prior(real["label"]), params=PARAMS, val_size=0.3, gate=True)
-    g = gated.candidates.set_index("variant")
-    assert {"real+synthetic", "real+synthetic, no gate"} <= set(g.index) and "target gate" in gated.reason
-    assert not g.loc["real+synthetic, no gate", "feasible"]
+    g = gated.candidates[gated.candidates["variant"] == "real+synthetic"].set_index("gated")
+    assert sorted(g.index) == [False, True] and "target gate" in gated.reason and gated.gate
+    assert not g.loc[False, "feasible"]  # listed for comparison, never chosen
+    # the gate changes only the rows predicted outside the targets: same target F1 and attraction with and without
+    assert g.loc[True, "target_mean_f1"] == g.loc[False, "target_mean_f1"] and g.loc[True, "attraction"] == g.loc[False, "attraction"]
+    auto = choose_synthetic_use(real, syn, targets=["T", "U"], scarcity={"T": 2, "U": 2}, fractions=[1.0], strengths=[1.0],
+                                prior=label_prior(real["label"]), params=PARAMS, val_size=0.3, gate="auto")
+    a = auto.candidates[auto.candidates["variant"] == "real+synthetic"].set_index("gated")
+    assert "the target gate is" in auto.reason
+    if a["feasible"].all():
+        want = bool(a.loc[True, "nontarget_mean_change"] >= a.loc[False, "nontarget_mean_change"])
+        assert auto.gate == want
+    with pytest.raises(ConfigError, match="gate"):
+        choose_synthetic_use(real, syn, targets=["T"], fractions=[1.0], gate="sometimes")
     no_prior = choose_synthetic_use(real, syn, targets=["T", "U"], scarcity={"T": 2, "U": 2}, fractions=[1.0], params=PARAMS)
     assert set(no_prior.candidates["strength"].dropna()) == {0.0}
     with pytest.raises(ConfigError, match="fractions"):

@@ -112,9 +112,11 @@ def verification_section(r: Any, ctx: Any = None) -> dict[str, Any] | None:
     if r.selection is not None:
         s = r.selection
         text.append(f"Chosen on validation (never on the test rows): {s.fraction:.0%} of the verified lines, prior correction "
-                    f"strength {s.strength:g}. Why: {s.reason}. Validation: {s.n_validation:,} real rows split off the training "
-                    f"part ({s.n_target_rows} in the targets). Strength 0 is no correction; 1 is the Bayes correction from the "
-                    "training prior to the given prior.")
+                    f"strength {s.strength:g}, target gate {'on' if getattr(s, 'gate', False) else 'off'}. Why: {s.reason}. "
+                    f"Validation: {s.n_validation:,} real rows split off the training part ({s.n_target_rows} in the targets). "
+                    "Strength 0 is no correction; 1 is the Bayes correction from the training prior to the given prior. With the "
+                    "target gate, a row the synthetic model does not assign to a target keeps the real-only model's answer "
+                    "(column `gated` of the table).")
         tables.append(table_entry("verify-selection", s.candidates, "Validation figures of every candidate setting"))
     if "attraction" in t:
         text.append("The attraction rate is the share of real test rows of other labels predicted as a target (overall, and for "

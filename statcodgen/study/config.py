@@ -226,8 +226,9 @@ class TrainingSection(_Strict):
     synthetic_fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 1.0],
                                              description="candidate shares of the verified synthetic lines, chosen on validation")
     select_on_validation: bool = True
-    target_gate: bool = Field(True, description="the synthetic model answers only for the rows it assigns to a target; "
-                              "every other row keeps the real-only model's answer (saved with the model, as model/fallback)")
+    target_gate: bool | Literal["auto"] = Field("auto", description="the synthetic model answers only for the rows it assigns "
+                                                "to a target; every other row keeps the real-only model's answer (saved with "
+                                                "the model, as model/fallback). auto: on or off as chosen on validation")
     max_label_harm: float = Field(0.15, ge=0, le=1, description="on validation, no non-target label with >= 10 rows may lose more "
                                   "F1 than this (1 = no per-label gate: at class level the report's most harmed codes show it)")
     validation_size: float = Field(0.2, gt=0, lt=1)

@@ -136,7 +136,8 @@ def run_pipeline(cfg: StudyConfig, *, progress: bool = True, echo: Callable[[str
         selection = stages.run("select", fp, Selection, lambda: select_synthetic_use(cfg, split, lines, targets, prior,
                                                                                    language=inputs.language, progress=progress),
                                folder="selection")
-        echo(f"      chosen on validation: {selection.fraction:.0%} of the lines, prior strength {selection.strength:g} ({selection.reason})")
+        echo(f"      chosen on validation: {selection.fraction:.0%} of the lines, prior strength {selection.strength:g}, target gate "
+             f"{'on' if selection.gate else 'off'} ({selection.reason})")
 
     echo("[5/6] training and evaluating fastText on real test data only")
     exp = stages.run("train", cfg.fingerprint(), ExperimentResult,
@@ -156,12 +157,14 @@ def _train(cfg: StudyConfig, inputs: StudyInputs, split: RealSplit, plan: pd.Dat
            prior: dict[str, float] | None, selection: Selection | None, out: Path, progress: bool) -> ExperimentResult:
     """Every variant over every seed (real only, each synthetic set, the titles baseline, the ceiling); saves the main model.
 
-    The synthetic share and the prior strength are the ones chosen on validation (``selection``;
-    every line and strength 1 without one); the saved model carries the prior correction. The titles
+    The synthetic share, the prior strength and (``target_gate = "auto"``) the target gate are the ones chosen on
+    validation (``selection``; every line, strength 1 and the gate without one); the saved model carries the prior
+    correction and the gate. The titles
     baseline is trained as an office would today, without the correction.
     """
     t = cfg.training
     fraction, strength = (selection.fraction, selection.strength) if selection is not None else (1.0, 1.0)
+    gate = selection.gate if selection is not None and t.target_gate == "auto" else t.target_gate is not False
     if fraction < 1.0:
         kept = kept.sample(frac=fraction, random_state=cfg.real.split_seed).sort_index()
     synthetic = {cfg.generation.backend: kept}
@@ -175,7 +178,7 @@ def _train(cfg: StudyConfig, inputs: StudyInputs, split: RealSplit, plan: pd.Dat
         synthetic_weight=t.synthetic_weight, full_real=split.train_full if t.full_real_ceiling and t.simulate_scarcity else None,
         learning_curve=list(t.learning_curve), curve_variant=cfg.generation.backend, keep_models=[main_variant],
         max_rows_per_label=t.max_rows_per_label, n_jobs=t.n_jobs, targets=targets, prior=prior, prior_strength=strength,
-        corrected=[cfg.generation.backend], gate=t.target_gate,
+        corrected=[cfg.generation.backend], gate=bool(gate),
         progress=progress,
     )
     if main_variant in exp.models:
