@@ -397,3 +397,20 @@ def test_cli_subprocess_sends_max_tokens_and_stream(tmp_path: Path) -> None:
     assert all(r.stream and r.body["response_format"]["type"] == "json_schema" for r in got)
     counts = Counter(r.key for r in got)
     assert counts[got[0].key] == 2 and sum(counts.values()) == len(counts) + 1
+
+
+def test_every_request_has_a_token_cap_unless_the_config_sets_one(tmp_path: Path) -> None:
+    from statcodgen.llm.client import answer_token_cap
+
+    with OpenAIStubServer() as srv:
+        cfg = _cfg(srv)
+        with Journal(tmp_path / "a.sqlite") as j:
+            run_requests(_reqs(cfg, 3, n_lines=7), config=cfg, journal=j, progress=False)
+        capped = [r.body for r in srv.requests]
+        srv.clear()
+        own = _cfg(srv, max_tokens=50)
+        with Journal(tmp_path / "b.sqlite") as j:
+            run_requests(_reqs(own, 2, n_lines=7), config=own, journal=j, progress=False)
+        mine = [r.body for r in srv.requests]
+    assert [b["max_tokens"] for b in capped] == [answer_token_cap(7)] * 3 == [344] * 3
+    assert [b["max_tokens"] for b in mine] == [50, 50]

@@ -103,7 +103,8 @@ class LLMConfig(_Model):
     ``concurrency`` is the per-endpoint cap for a plain URL. ``max_retries`` counts retries after
     the first attempt. ``prices`` is per 1M tokens; ``max_cost`` stops the run when reached.
     ``adaptive`` enables AIMD concurrency (halve on a 429 or a timeout, +1 per window of successes
-    up to the cap). ``max_tokens`` caps each answer (sent as ``max_tokens``; part of the request key).
+    up to the cap). ``max_tokens`` caps each answer (sent as ``max_tokens``; part of the request key); unset, a
+    request for N lines is capped at 64 + 40 × N tokens (:func:`statcodgen.llm.client.answer_token_cap`).
 
     ``timeout`` — seconds the client waits for an answer before it gives up and retries (a server
     that does not cancel abandoned requests computes them again, so a too short timeout multiplies
