@@ -34,14 +34,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ._excluded import ExcludesIndex
 from .._validation import check_in, check_int, check_range, check_type
 from ..errors import ConfigError, DataFormatError
 from ..text.languages import available_languages, head_words, line_problem, refusal_pattern, resolve_language
@@ -59,8 +58,6 @@ __all__ = [
     "GarbageFilter",
     "WellFormedFilter",
     "LanguageFilter",
-    "NotesFilter",
-    "ExcludedFilter",
     "LabelConsistencyFilter",
     "check_length",
     "check_echo",
@@ -316,47 +313,6 @@ class LanguageFilter(Filter):
         if lang != expected and prob >= self.min_confidence:
             return Verdict("wrong_language", f"detected {lang!r} (p={prob:.2f}), expected {expected!r}")
         return None
-
-
-class NotesFilter(Filter):
-    """A filter that reads the notes (given by :func:`apply_filters`) and the lines' ``code_col``."""
-
-    notes: pd.DataFrame | None
-    code_col: str
-
-    @classmethod
-    def build(cls, *, notes: pd.DataFrame | None, language: str | None, **options: Any) -> Filter:
-        return cls(**{"notes": notes, **options})
-
-    def skip_reason(self, df: pd.DataFrame) -> str | None:
-        if self.notes is None:
-            return "no notes given"
-        return None if self.code_col in df.columns else f"no {self.code_col!r} column"
-
-
-@register_filter
-class ExcludedFilter(NotesFilter):
-    """The line matches an item of its own code's Excludes list (``notes``: ``code, parent,
-    excludes``; rows matched on ``code_col``; see :mod:`statcodgen.cleaning._excluded`)."""
-
-    name = "excluded"
-
-    def __init__(self, *, notes: pd.DataFrame | None = None, threshold: float = 0.8, code_col: str = "code") -> None:
-        f = "ExcludedFilter"
-        self.notes = None if notes is None else check_type("notes", notes, pd.DataFrame, func=f)
-        self.threshold = check_range("threshold", threshold, 0, 1, low_open=True, func=f)
-        self.code_col = check_type("code_col", code_col, str, func=f)
-
-    @cached_property
-    def _index(self) -> ExcludesIndex:
-        return ExcludesIndex(self.notes, threshold=self.threshold)
-
-    def check(self, text: str, row: Mapping[str, Any]) -> Verdict | None:
-        keep, reason = self._index.check(text, row.get(self.code_col))
-        if keep:
-            return None
-        tag, _, detail = reason.partition(": ")  # ExcludesIndex.check speaks "(keep, 'tag: detail')"
-        return Verdict(tag, detail)
 
 
 def _predict(classifier: Any, texts: list[str]) -> pd.DataFrame:

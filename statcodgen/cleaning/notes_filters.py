@@ -1,6 +1,7 @@
-"""The ``siblings`` filter: at the level a study codes to, a line must tell its code from the codes next to it.
+"""The filters that read the explanatory notes: ``excluded`` (the line is one of its own code's Excludes items) and
+``siblings`` (at the level a study codes to, the line does not tell its code from the codes next to it).
 
-A line labelled with its own code (class- or subclass-level targets: ``label == code``) is dropped when every
+``siblings``: a line labelled with its own code (class- or subclass-level targets: ``label == code``) is dropped when every
 word of it that the notes know (the content words of the code's and its siblings' titles, Includes and
 Also-includes items; stemmed with the notes' language pack) is also in one sibling's note: "ORE MINING" for
 07.10 (*Mining of iron ores*) says nothing 07.29 (*Mining of other non-ferrous metal ores*) does not say, while
@@ -19,11 +20,52 @@ from typing import Any
 
 import pandas as pd
 
-from .._validation import check_type
-from ._excluded import _stemmer, content_words
-from .filters import NotesFilter, Verdict, register_filter
+from .._validation import check_range, check_type
+from ._excluded import ExcludesIndex, _stemmer, content_words
+from .filters import Filter, Verdict, register_filter
 
-__all__ = ["SiblingsFilter"]
+__all__ = ["NotesFilter", "ExcludedFilter", "SiblingsFilter"]
+
+
+class NotesFilter(Filter):
+    """A filter that reads the notes (given by :func:`apply_filters`) and the lines' ``code_col``."""
+
+    notes: pd.DataFrame | None
+    code_col: str
+
+    @classmethod
+    def build(cls, *, notes: pd.DataFrame | None, language: str | None, **options: Any) -> Filter:
+        return cls(**{"notes": notes, **options})
+
+    def skip_reason(self, df: pd.DataFrame) -> str | None:
+        if self.notes is None:
+            return "no notes given"
+        return None if self.code_col in df.columns else f"no {self.code_col!r} column"
+
+
+@register_filter
+class ExcludedFilter(NotesFilter):
+    """The line matches an item of its own code's Excludes list (``notes``: ``code, parent,
+    excludes``; rows matched on ``code_col``; see :mod:`statcodgen.cleaning._excluded`)."""
+
+    name = "excluded"
+
+    def __init__(self, *, notes: pd.DataFrame | None = None, threshold: float = 0.8, code_col: str = "code") -> None:
+        f = "ExcludedFilter"
+        self.notes = None if notes is None else check_type("notes", notes, pd.DataFrame, func=f)
+        self.threshold = check_range("threshold", threshold, 0, 1, low_open=True, func=f)
+        self.code_col = check_type("code_col", code_col, str, func=f)
+
+    @cached_property
+    def _index(self) -> ExcludesIndex:
+        return ExcludesIndex(self.notes, threshold=self.threshold)
+
+    def check(self, text: str, row: Mapping[str, Any]) -> Verdict | None:
+        keep, reason = self._index.check(text, row.get(self.code_col))
+        if keep:
+            return None
+        tag, _, detail = reason.partition(": ")  # ExcludesIndex.check speaks "(keep, 'tag: detail')"
+        return Verdict(tag, detail)
 
 
 @register_filter
