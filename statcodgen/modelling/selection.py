@@ -47,9 +47,6 @@ from .prior import attraction_rate
 
 __all__ = ["Selection", "choose_synthetic_use"]
 
-SELECTION_COLUMNS = ["fraction", "strength", "gated", "n_synthetic", "target_mean_f1", "nontarget_mean_change", "nontarget_worst_change",
-                     "nontarget_worst_label", "attraction", "attraction_short", "accuracy", "feasible"]
-
 
 @dataclass(frozen=True)
 class Selection:
