@@ -136,7 +136,7 @@ def main() -> None:
         if col in df:
             df[col] = df[col].astype("Int64")
     text = ("# Planted errors: the verifier against a real-only classifier (same run)\n\n" + machine() + "\n\n"
-            + to_markdown(df.fillna("")) + "\n")
+            + to_markdown(df.astype(object).where(df.notna(), "")) + "\n")
     (RESULTS / "verify.md").write_text(text, encoding="utf-8")
     print(text)
 

@@ -136,7 +136,7 @@ def german(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
 
 
 def test_a_new_language_is_one_new_file(german: LanguagePack) -> None:
-    from statcodgen.generation.offline_phrases import LEXICON, candidate_lines
+    from statcodgen.generation.offline_lines import LEXICON, candidate_lines
     from statcodgen.modelling.preprocess import preprocess, stopwords
     from statcodgen.personas.style import abbreviate, add_context, add_typos, verbose_form
     from statcodgen.sources.notes import _guess_language, excluded_codes

@@ -295,3 +295,13 @@ def test_random_module_state_untouched(notes: pd.DataFrame, plan: pd.DataFrame) 
     random.seed(123)
     generate_offline(notes, plan, seed=0)
     assert random.random() == before
+
+
+def test_a_preparation_of_ores_is_no_manufacture() -> None:
+    """"mining and preparation of ores: cobalt" gave "COBALT MAKER" and "TANTALUM MANUFACTURER" (issue 11):
+    preparing, processing and refining keep their own noun (our words, not an official text)."""
+    lines = {line for _, line in candidate_lines(["mining and preparation of sapphire gravels: corundum, spinel"], language="en")}
+    assert {"corundum preparation", "preparation of corundum", "corundum mining"} <= lines
+    assert not any("maker" in line or "manufactur" in line for line in lines)
+    made = {line for _, line in candidate_lines(["manufacture of glass beads"], language="en")}
+    assert "glass beads manufacturer" in made  # a manufacture still has its maker

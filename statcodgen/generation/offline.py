@@ -34,7 +34,8 @@ from ..errors import ConfigError, InputError
 from ..personas.persona import contexts_for_code, fitting
 from ..personas.style import TAIL_WORDS, apply_style, label_salience, persona_field, word_key, word_salience
 from ..text.languages import fold_word, get_language, head_words, resolve_language
-from .offline_phrases import LEXICON, candidate_lines, prose_items, title_context, title_items
+from .offline_lines import candidate_lines, prose_items, title_context, title_items
+from .offline_phrases import LEXICON
 from .results import OUTPUT_COLUMNS, SHORTFALL_ATTR
 
 log = logging.getLogger("statcodgen")

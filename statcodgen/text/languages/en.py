@@ -98,8 +98,7 @@ _LEXICON = Lexicon(
           "winning", "working"),
          ("{o} mining", "{o} extraction", "{o} quarrying", "mining of {o}", "extraction of {o}", "{o} mine",
           "{o} quarry", "{o} pit", "{o} (mining)", "{o} (extraction)", "{o} workings")),
-        (("manufacture", "manufacturing", "making", "processing", "preparation",
-          "treatment", "refining", "assembly"),
+        (("manufacture", "manufacturing", "making", "assembly"),
          ("manufacture of {o}", "{o} manufacturing", "{o} (manufacture)", "{o} manufacturer",
           "{o} maker", "making of {o}")),
         (("retail sale", "retail trade", "retailing", "sale", "selling"),
@@ -122,6 +121,8 @@ _LEXICON = Lexicon(
          ("growing of {o}", "{o} growing", "{o} farm", "{o} farming", "{o} grower", "{o} (farming)")),
         (("distribution",),  # of goods, but also of grants and benefits: no wholesale forms
          ("distribution of {o}", "{o} distribution")),
+        (("processing", "preparation", "treatment", "refining", "dressing", "beneficiation"),  # of ores too: no maker
+         ("{a} of {o}", "{o} {a}", "{o} ({a})")),
         (("production", "producing"),  # of salt and oil too: not a manufacture
          ("production of {o}", "{o} production", "{o} producer", "{o} (production)")),
     ),
