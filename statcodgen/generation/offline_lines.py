@@ -25,6 +25,7 @@ def title_context(title: str, lex: Lexicon) -> str:
     variants = _object_variants(objects[0], lex, _pack(lex).code, head_word=False)
     return variants[1] if len(variants) > 1 else ""
 
+
 def candidate_lines(items: Sequence[str], *, language: str, max_words: int = 8,
                     context_items: Sequence[str] = (), context: str = "",
                     excluded: Sequence[str] = (), heads: frozenset[str] | None = None) -> list[tuple[str, str]]:
@@ -45,6 +46,7 @@ def candidate_lines(items: Sequence[str], *, language: str, max_words: int = 8,
     banned = _excluded_lines(excluded, lex, language, max_words)
     return [(g, line) for line, g in seen.items() if line not in banned]
 
+
 def _excluded_lines(excluded: Sequence[str], lex: Lexicon, language: str, max_words: int) -> set[str]:
     """Every line the Not-includes items would give, and their bare objects: never written for this code."""
     items = [see_pattern(tail=True).sub("", _norm_apostrophes(str(i))) for i in excluded]
@@ -57,8 +59,10 @@ def _excluded_lines(excluded: Sequence[str], lex: Lexicon, language: str, max_wo
                 out.update(_object_variants(obj, lex, language, head_word=False))
     return out
 
+
 _PROSE_RE = re.compile(r"\b(?:activities|it|this \w+|which|they)\s+(?:also\s+)?(?:include|includes|comprise|cover|"
                        r"comprennent|comprend|incluent|comprenden|comprende|incluyen)[ \t]+(?P<list>[^.:\n]+)", re.I)
+
 
 def prose_items(text: str, lex: Lexicon) -> list[str]:
     """Enumerations inside prose ("These activities include a, b and c.") as separate items."""
@@ -69,6 +73,7 @@ def prose_items(text: str, lex: Lexicon) -> list[str]:
             continue
         out.extend(p for p in _split_top(_clean(body, lex), [", ", *lex.splitters]) if 0 < len(p.split()) <= 6)
     return out
+
 
 def title_items(title: str) -> list[str]:
     """A title split on ";" into activities ("Operation of pits; mining of clays" -> two items)."""

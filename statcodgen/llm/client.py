@@ -45,12 +45,12 @@ log = logging.getLogger(__name__)
 TIMEOUT_WARN_AFTER = 3
 
 
-
 def answer_token_cap(n_lines: int) -> int:
     """The default ``max_tokens`` of a request for ``n_lines`` lines: 64 + 40 per line (a line of a registration form is
     5-15 tokens). Measured need: a 1.5B model once wrote 3,936 tokens in 9 minutes for 20 lines; the cap ends that at
     864. ``LLMConfig.max_tokens`` overrides it."""
     return 64 + 40 * int(n_lines)
+
 
 class LLMTimeoutWarning(UserWarning):
     """Requests keep timing out: the message gives the measured seconds per successful request,
