@@ -44,6 +44,9 @@ def add_generate_parser(sub: Any, add_notes_args: Callable[[argparse.ArgumentPar
     g.add_argument("--code-column", default="code", help="code column of --real")
     g.add_argument("--n-examples", type=int, default=3, help="real examples per prompt when --real is given (0: note-only prompts)")
     g.add_argument("--template-dir", metavar="DIR", help="prompt templates replacing the built-in ones (same file names)")
+    g.add_argument("--mode", choices=("write", "rewrite"),
+                   help="rewrite (default): the model rewrites the offline generator's lines in a declarant's words, so "
+                        "they stay on the class; write: new lines from the note (a model that knows more than the notes)")
     g.add_argument("--refill", type=int, default=1, metavar="ROUNDS",
                    help="rounds of top-up requests for the lines the model did not write (0: none; default 1)")
     g.add_argument("--base-url", action="append", metavar="URL[@N]",
@@ -110,8 +113,8 @@ def cmd_generate(args: argparse.Namespace, *, notes: pd.DataFrame, read_real: Ca
         personas = make_personas(path=args.persona_file, n=args.personas, locale=args.persona_locale, seed=args.seed)
     generator: Any = OfflineGenerator()
     journal = args.journal or str(Path(args.out).with_suffix(".journal.sqlite"))
-    if args.backend != "openai" and (args.dry_run or args.batch_export or args.real or args.template_dir):
-        raise ConfigError("--dry-run, --batch-export, --real and --template-dir are options of LLM requests: they need "
+    if args.backend != "openai" and (args.dry_run or args.batch_export or args.real or args.template_dir or args.mode):
+        raise ConfigError("--dry-run, --batch-export, --real, --template-dir and --mode are options of LLM requests: they need "
                           "--backend openai (the offline generator sends nothing and shows no examples).")
     if args.template_dir and not Path(args.template_dir).is_dir():
         raise ConfigError(f"--template-dir {args.template_dir!r}: not a folder (expected the prompt templates, *.j2).")
@@ -125,7 +128,7 @@ def cmd_generate(args: argparse.Namespace, *, notes: pd.DataFrame, read_real: Ca
         real = read_real(args.real, h) if args.real else None
         generator = LLMGenerator(llm, journal_path=journal, lines_per_request=args.lines_per_request, persona_strategy=args.persona_strategy,
                                  dry_run=args.dry_run, batch_export=args.batch_export, real=real, n_examples=args.n_examples,
-                                 template_dir=args.template_dir, refill=args.refill)
+                                 template_dir=args.template_dir, refill=args.refill, mode=args.mode or "rewrite")
     with warnings.catch_warnings():  # the engine logs this warning too: print it once, through logging
         warnings.simplefilter("ignore", LLMTimeoutWarning)
         res = generate(notes, plan, generator=generator, language=args.language, seed=args.seed, personas=personas,

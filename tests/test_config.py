@@ -40,6 +40,7 @@ def test_shipped_study_config_is_valid(repo_root: Path) -> None:
         ({"notes": {"fetch": "nace_rev2", "path": "x.csv"}}, "exactly one of"),
         ({"generation": {"backend": "openai"}}, "needs an [llm] section"),
         ({"cleaning": {"threshold": 1.5}}, "cleaning.threshold"),
+        ({"generation": {"mode": "paraphrase"}}, "generation.mode"),
         ({"real": {"fetch": "ons_index", "test_size": 0}}, "real.test_size"),
         ({"llm": {"model": "m", "concurency": 4}}, "llm: Invalid LLMConfig: concurency"),
         ({"llm": {"model": "m", "base_url": [{"base_url": "http://a/v1", "concurrency": 0}]}}, "concurrency"),
@@ -49,6 +50,15 @@ def test_bad_configs_name_the_key(patch: dict, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_config({**MINIMAL, **patch})
     assert fragment in str(info.value)
+
+
+def test_the_llm_mode_reaches_the_generator(tmp_path: Path) -> None:
+    from statcodgen.study.stages import make_generator
+
+    cfg = load_config({**MINIMAL, "generation": {"backend": "openai", "mode": "write"}, "llm": {"model": "m"}})
+    assert make_generator(cfg, out_dir=tmp_path).mode == "write"
+    assert make_generator(load_config({**MINIMAL, "generation": {"backend": "openai"}, "llm": {"model": "m"}}),
+                          out_dir=tmp_path).mode == "rewrite"  # the default
 
 
 def test_bad_toml_file(tmp_path: Path) -> None:

@@ -148,7 +148,7 @@ def test_offline_generate_cli_is_deterministic(tmp_path: Path) -> None:
 def test_openai_backend_against_local_server(tmp_path: Path) -> None:
     out = tmp_path / "gen.parquet"
     with OpenAIStubServer(responder=_responder) as server:
-        proc = _cli(*_gen_args(server.base_url, out), env={"STUB_KEY": SECRET})
+        proc = _cli(*_gen_args(server.base_url, out, "--mode", "write"), env={"STUB_KEY": SECRET})
         assert proc.returncode == 0, proc.stderr
         received = server.requests
     bodies = [r.body for r in received]
@@ -181,8 +181,9 @@ def test_real_examples_and_templates_from_the_cli(tmp_path: Path) -> None:
                   "naf": ["08.11", "08.11", "84.11"]}).to_csv(real, index=False)
     templates = tmp_path / "templates"
     shutil.copytree(Path(__file__).resolve().parents[1] / "statcodgen" / "generation" / "templates", templates)
-    user = templates / "prompt_user.en.j2"
-    user.write_text("OUR OWN TEMPLATE MARKER\n" + user.read_text(encoding="utf-8"), encoding="utf-8")
+    for name in ("prompt_user.en.j2", "rewrite_user.en.j2"):  # the CLI's default mode is rewrite
+        user = templates / name
+        user.write_text("OUR OWN TEMPLATE MARKER\n" + user.read_text(encoding="utf-8"), encoding="utf-8")
     out = tmp_path / "gen.parquet"
     with OpenAIStubServer(responder=_responder) as server:
         proc = _cli(*_gen_args(server.base_url, out, "--real", str(real), "--text-column", "activity", "--code-column", "naf",
@@ -191,6 +192,7 @@ def test_real_examples_and_templates_from_the_cli(tmp_path: Path) -> None:
         bodies = [r.body for r in server.requests]
     users = ["\n".join(m["content"] for m in b["messages"] if m["role"] == "user") for b in bodies]
     assert users and all(u.startswith("OUR OWN TEMPLATE MARKER") for u in users)
+    assert all("Rewrite each description" in u for u in users)  # the default mode
     own = [u for u in users if "Class 08.11" in u]  # examples are shown in capitals, like the answers
     assert own and all("GRANITE QUARRY ON THE MOOR" in u and "SLATE SPLITTING YARD" in u for u in own)
     town = [u for u in users if "Class 84.11" in u]

@@ -112,10 +112,10 @@ def test_requests_of_one_code_are_capped_and_take_distinct_angles(tmp_path: Path
     h = Hierarchy.from_notes(notes)
     plan = generation_plan(notes, targets=["U", "B"], n_per_target=200, min_per_code=1)
     with OpenAIStubServer(responder=lambda body: "\n".join(f"LINE {i}" for i in range(20))) as srv:
-        gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j.sqlite", lines_per_request=20)
+        gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j.sqlite", lines_per_request=20, mode="write")
         res = generate(notes, plan, generator=gen, hierarchy=h, progress=False)
         bodies = [r.body for r in srv.requests]
-        uncapped = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j2.sqlite", max_requests=None, angles=False)
+        uncapped = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j2.sqlite", max_requests=None, angles=False, mode="write")
         srv.clear()
         generate(notes, plan[plan["target"] == "U"], generator=uncapped, hierarchy=h, progress=False)
         repeated = [r.body for r in srv.requests]
@@ -146,7 +146,7 @@ def test_a_copy_of_a_note_item_is_kept_and_a_copy_of_the_instructions_is_not(tmp
     out = {}
     for rule in ("keep", "reject"):
         with OpenAIStubServer(responder=answer) as srv:
-            gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / f"{rule}.sqlite", echo_items=rule, refill=0)
+            gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / f"{rule}.sqlite", echo_items=rule, refill=0, mode="write")
             out[rule] = generate(notes, plan, generator=gen, progress=False)
             assert len(srv.requests) == 1
     keep, reject = out["keep"], out["reject"]
@@ -168,7 +168,7 @@ def test_json_mode_asks_for_the_lines_of_each_angle(tmp_path: Path, notes: pd.Da
         return json.dumps({"lines": [f"treaty body office {i}" for i in range(n)]})
 
     with OpenAIStubServer(responder=answer) as srv:
-        res = generate(notes, plan, generator=LLMGenerator(_cfg(srv, json_output=True), journal_path=tmp_path / "j.sqlite"),
+        res = generate(notes, plan, generator=LLMGenerator(_cfg(srv, json_output=True), journal_path=tmp_path / "j.sqlite", mode="write"),
                        progress=False)
         bodies = [r.body for r in srv.requests]
     assert len(bodies) == 3 and sorted(len(res.lines[res.lines["request_key"] == k]) for k in res.lines["request_key"].unique()) == [10, 20, 20]
@@ -194,14 +194,14 @@ def test_refill_asks_for_exactly_the_missing_lines_on_the_next_angle_and_resumes
         return "\n".join(f"{_user(body)[6:11]} LINE {i} {_asked(body)} {_focus(body)[:12]}" for i in range(3))
 
     with OpenAIStubServer(responder=three) as srv:
-        gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j.sqlite", lines_per_request=5)
+        gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j.sqlite", lines_per_request=5, mode="write")
         res = generate(notes, plan, generator=gen, hierarchy=h, progress=False)
         bodies = [r.body for r in srv.requests if r.status == 200]
         srv.clear()
         again = generate(notes, plan, generator=gen, hierarchy=h, progress=False)
         # resumed: the top-ups are journalled like the first requests; only the failed ones are tried again
         assert srv.requests and all("Class 97.00" in _user(r.body) for r in srv.requests)
-        off = LLMGenerator(_cfg(srv), journal_path=tmp_path / "off.sqlite", lines_per_request=5, refill=0)
+        off = LLMGenerator(_cfg(srv), journal_path=tmp_path / "off.sqlite", lines_per_request=5, refill=0, mode="write")
         plain = generate(notes, plan[plan["target"] == "B"], generator=off, hierarchy=h, progress=False)
     b_plan = plan[plan["target"] == "B"].set_index("code")["n_samples"]
     first = {c: -(-int(n) // 5) for c, n in b_plan.items()}

@@ -35,10 +35,11 @@ from ..llm.client import register_requests, run_requests
 from ..llm.journal import Journal
 from ..llm.config import LLMConfig, Request, dry_run as llm_dry_run, make_request
 from .offline import generate_offline
-from ..llm.parsing import ParseResult, format_output
+from ..llm.parsing import ParseResult, echo_key, format_output
 from .plan import cap_requests
 from .prompts import build_messages, examples_from_real, note_angles, prompt_id_for, request_angle
 from .results import SHORTFALL_ATTR, OUTPUT_COLUMNS, REJECTED_COLUMNS, GenerationResult, shortfall_table
+from .rewrite import MODES, drop_seed_echoes, seed_pool
 
 __all__ = [
     "Generator",
@@ -140,13 +141,23 @@ class LLMGenerator:
     ``stats["capped"]`` and the shortfall. ``angles=True``: the first request is about the whole
     note, each next one about one note item (:func:`~statcodgen.generation.prompts.request_angle`).
     ``contrast=True``: the sibling codes' titles are named as "not this class". ``echo_items``:
-    what happens to an answer line that copies a note item (or the title): ``"keep"`` it as a
-    training line, or ``"reject"`` it as ``echo_prompt`` like other copies of the prompt.
+    what happens to an answer line that copies a note item (or the title, or a rewrite's seed): ``"keep"``
+    it as a training line, or ``"reject"`` it as ``echo_prompt`` (``echo_seed``) like other copies of the prompt.
     ``refill``: rounds of top-up requests for the codes whose answers gave fewer lines than asked
     (a weak model writes 15 lines for 20, or lines the parser rejects); each asks for exactly the
     missing lines, on the code's next angle. Codes with a failed request are not topped up (the
     failure is the shortfall's reason). ``stats["refill"]`` counts the rounds, requests and lines; the
     top-ups are journalled like the rest, so a resumed run sends none twice. 0 turns it off.
+
+    ``mode``: ``"rewrite"`` (the default) gives each request lines the offline generator wrote for the
+    code (:func:`~statcodgen.generation.rewrite.seed_pool`) and asks for them in a declarant's words, so
+    the content stays on the class; ``"write"`` asks for new lines from the note (for a model that knows
+    more than the notes say; with the weak local model it drifted off the class, BENCHMARKS.md §12). A
+    rewrite request asks for as many lines as it gives; ``max_requests`` and ``angles`` do not apply
+    (every request has its own seeds); an answer line equal to one of its seeds follows ``echo_items``
+    (kept: the model found it already written as a declarant would, ``stats["echo_seed"]`` counts them;
+    rejected as ``echo_seed``); a code whose notes give fewer seeds than planned says so in the
+    shortfall; top-ups take the pool's next seeds.
     """
 
     name = "openai"
@@ -155,7 +166,8 @@ class LLMGenerator:
                  persona_strategy: str = "round_robin", real: pd.DataFrame | None = None, n_examples: int = 3,
                  template_dir: str | Path | None = None, dry_run: bool = False,
                  batch_export: str | Path | None = None, max_requests: int | str | None = "auto",
-                 angles: bool = True, contrast: bool = True, echo_items: str = "keep", refill: int = 1) -> None:
+                 angles: bool = True, contrast: bool = True, echo_items: str = "keep", refill: int = 1,
+                 mode: str = "rewrite") -> None:
         f = "LLMGenerator"
         self.llm = check_type("llm", llm, LLMConfig, func=f)
         self.journal_path = check_type("journal_path", journal_path, (str, Path), func=f)
@@ -173,18 +185,29 @@ class LLMGenerator:
         self.contrast = check_type("contrast", contrast, bool, func=f)
         self.echo_items = check_in("echo_items", echo_items, ("keep", "reject"), func=f)
         self.refill = check_int("refill", refill, 0, 5, func=f)
+        self.mode = check_in("mode", mode, MODES, func=f)
 
     def generate(self, notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: int = 0, personas: Any = None,
                  hierarchy: Any = None, target_level: str = "section", progress: bool = True) -> GenerationResult:
         llm = self.llm
         asked = plan
-        plan = cap_requests(plan, lines_per_request=self.lines_per_request, max_requests=self.max_requests, notes=notes)
+        rewrite = self.mode == "rewrite"
+        plan = cap_requests(plan, lines_per_request=self.lines_per_request, notes=notes,
+                            max_requests=None if rewrite else self.max_requests)
         capped = [{"code": str(r.code), "reason": str(r.capped_reason)} for r in plan.itertuples(index=False) if r.capped_reason]
+        pool = seed_pool(notes, asked, language=language, seed=seed, hierarchy=hierarchy,
+                         target_level=target_level) if rewrite else None
+        used: dict[str, int] = {}  # seeds of the pool already given to a request, per code
+
         def requests_for(p: pd.DataFrame, offsets: dict[str, int] | None = None) -> list[Request]:
-            return build_requests(notes, p, llm=llm, language=language, lines_per_request=self.lines_per_request,
+            seeds = None if pool is None else {str(c): pool[str(c)][used.get(str(c), 0):] for c in p["code"]}
+            reqs = build_requests(notes, p, llm=llm, language=language, lines_per_request=self.lines_per_request,
                                   seed=seed, personas=personas, persona_strategy=self.persona_strategy, real=self.real,
                                   n_examples=self.n_examples, template_dir=self.template_dir, hierarchy=hierarchy,
-                                  angles=self.angles, contrast=self.contrast, offsets=offsets)
+                                  angles=self.angles, contrast=self.contrast, offsets=offsets, seeds=seeds)
+            for r in reqs if seeds is not None else ():
+                used[str(r.metadata["code"])] = used.get(str(r.metadata["code"]), 0) + int(r.metadata["n_lines"])
+            return reqs
 
         requests = requests_for(plan)
         empty = pd.DataFrame(columns=OUTPUT_COLUMNS)
@@ -237,11 +260,22 @@ class LLMGenerator:
             if k in refill and isinstance(stats.get(k), (int, float)):
                 stats[k] += refill[k]
         stats.update({"generator": self.name, "model": llm.model, "requests": len(requests), "lines": len(lines),
-                      "capped": capped, "refill": refill})
+                      "capped": capped, "refill": refill, "mode": self.mode})
+        if rewrite:
+            stats["echo_seed"] = seed_copies(requests, lines)
         shortfall = shortfall_table(asked, lines, rejected, reason="the model returned fewer lines")
-        why = {c["code"]: c["reason"] for c in capped}
-        shortfall["reason"] = [f"capped: {why[c]}; {r}" if c in why else r for c, r in zip(shortfall["code"], shortfall["reason"])]
+        why = {c["code"]: f"capped: {c['reason']}" for c in capped}
+        for r in asked.itertuples(index=False) if pool is not None else ():
+            if len(pool[str(r.code)]) < int(r.n_samples):
+                why[str(r.code)] = f"rewrite: the offline generator gives {len(pool[str(r.code)])} seed lines"
+        shortfall["reason"] = [f"{why[c]}; {r}" if c in why else r for c, r in zip(shortfall["code"], shortfall["reason"])]
         return GenerationResult(lines=lines, rejected=rejected, stats=stats, shortfall=shortfall)
+
+
+def seed_copies(requests: list[Request], lines: pd.DataFrame) -> int:
+    """How many of ``lines`` (``text, request_key``) copy one of their rewrite request's seeds."""
+    seeds = {r.key: {echo_key(s) for s in r.metadata.get("seeds") or ()} for r in requests}
+    return sum(echo_key(t) in seeds.get(k, ()) for t, k in zip(lines["text"].astype(str), lines["request_key"]))
 
 
 def refill_plan(plan: pd.DataFrame, lines: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
@@ -284,6 +318,7 @@ def build_requests(
     angles: bool = True,
     contrast: bool = True,
     offsets: dict[str, int] | None = None,
+    seeds: dict[str, list[str]] | None = None,
 ) -> list[Request]:
     """Build one LLM request per chunk of ``lines_per_request`` lines of every planned code.
 
@@ -295,7 +330,9 @@ def build_requests(
     index) and whose ``metadata`` carries ``code``, ``label``, ``persona_id``, ``prompt_id``,
     ``n_lines``, ``request_index`` (the rank among the code's requests), ``focus`` and ``note_items``
     (the title and items an answer may copy). ``offsets``: code -> requests it already had (a top-up's
-    requests continue the code's angles and indices).
+    requests continue the code's angles and indices). ``seeds``: code -> lines to paraphrase (the rewrite
+    mode, :mod:`statcodgen.generation.rewrite`): each request takes the next ``n_lines`` of them (a code
+    gets at most as many lines as it has seeds), ``metadata["seeds"]`` holds them and no angle is used.
     """
     check_int("lines_per_request", lines_per_request, 1, 500, func="build_requests")
     by_code = notes.drop_duplicates("code").set_index("code", drop=False)
@@ -303,7 +340,9 @@ def build_requests(
     if missing:
         raise ConfigError(f"The 'plan' parameter of build_requests names codes that are not in the notes: {missing[:10]}.")
     plist = _persona_records(personas)
-    n_requests_per_code = [math.ceil(int(n) / lines_per_request) for n in plan["n_samples"]]
+    wanted = [int(n) if seeds is None else min(int(n), len(seeds.get(str(c)) or ()))
+              for c, n in zip(plan["code"], plan["n_samples"])]
+    n_requests_per_code = [math.ceil(n / lines_per_request) for n in wanted]
     total = sum(n_requests_per_code)
     persona_ids: list[str | None] = [None] * total
     if plist:
@@ -311,38 +350,31 @@ def build_requests(
                          for row, n_req in zip(plan.itertuples(index=False), n_requests_per_code) for _ in range(n_req)]
         persona_ids = list(assign_personas(total, plist, strategy=persona_strategy, seed=seed, codes=request_codes))
     persona_by_id = {p.id: p for p in plist}
-    pid = prompt_id_for(language=language, template_dir=template_dir, json_output=llm.json_output)
+    pid = prompt_id_for(language=language, template_dir=template_dir, json_output=llm.json_output, rewrite=seeds is not None)
     requests = []
     k = 0
-    for row, n_req in zip(plan.itertuples(index=False), n_requests_per_code):
+    for row, n_req, remaining in zip(plan.itertuples(index=False), n_requests_per_code, wanted):
         note = by_code.loc[row.code]
+        code_seeds = None if seeds is None else list(seeds.get(str(row.code)) or ())
         examples: Any = ()
         if real is not None and n_examples > 0:
             examples = examples_from_real(real, row.code, hierarchy, k=n_examples, seed=seed)
-        remaining = int(row.n_samples)
         items = note_angles(note)
         note_items = [str(note.get("title") or ""), *items]
         start = int((offsets or {}).get(str(row.code), 0))
         for i in range(start, start + n_req):
             n_lines = min(lines_per_request, remaining)
+            chunk = [] if code_seeds is None else code_seeds[: n_lines]
+            code_seeds = None if code_seeds is None else code_seeds[n_lines:]
             remaining -= n_lines
-            focus = request_angle(items, i) if angles else ""
+            focus = request_angle(items, i) if angles and seeds is None else ""
             persona = persona_by_id.get(persona_ids[k]) if persona_ids[k] else None
-            messages = build_messages(
-                note,
-                language=language,
-                n_lines=n_lines,
-                examples=examples,
-                persona=persona,
-                json_output=llm.json_output,
-                template_dir=template_dir,
-                hierarchy=hierarchy,
-                request_index=i,
-                focus=focus,
-                contrast=contrast,
-            )
+            messages = build_messages(note, language=language, n_lines=n_lines, examples=examples, persona=persona,
+                                      json_output=llm.json_output, template_dir=template_dir, hierarchy=hierarchy,
+                                      request_index=i, focus=focus, contrast=contrast, seeds=chunk)
             meta = {"code": row.code, "label": row.target, "persona_id": persona_ids[k] or "", "prompt_id": pid,
-                    "n_lines": n_lines, "request_index": i, "focus": focus, "note_items": note_items}
+                    "n_lines": n_lines, "request_index": i, "focus": focus, "note_items": note_items,
+                    **({"seeds": chunk} if seeds is not None else {})}
             requests.append(make_request(messages, config=llm, seed=seed, sample_index=i, metadata=meta))
             k += 1
     return requests
@@ -350,11 +382,16 @@ def build_requests(
 
 def _parser(uppercase: bool, json_output: bool, echo_items: str = "keep") -> Callable[[str, Request], ParseResult]:
     """Parser given to the LLM run: strips echoes of the request's own user prompt too (instructions,
-    examples); a copy of a note item or the title (``metadata["note_items"]``) follows ``echo_items``."""
+    examples); a copy of a note item or the title (``metadata["note_items"]``) follows ``echo_items``; a
+    copy of a rewrite request's seed (``metadata["seeds"]``) too (rejected as ``echo_seed``)."""
     def parse(content: str, request: Request) -> ParseResult:
-        prompt_lines = [line for m in request.messages if m["role"] == "user" for line in str(m["content"]).splitlines()]
-        return format_output(content, uppercase=uppercase, prompt_lines=prompt_lines, json_expected=json_output,
-                             note_items=request.metadata.get("note_items") or (), echo_items=echo_items)
+        seeds = request.metadata.get("seeds") or ()
+        listed = {f"{i}. {s}" for i, s in enumerate(seeds, 1)}  # a rewrite's seeds: echo_seed, not echo_prompt
+        prompt_lines = [line for m in request.messages if m["role"] == "user"
+                        for line in str(m["content"]).splitlines() if line.strip() not in listed]
+        parsed = format_output(content, uppercase=uppercase, prompt_lines=prompt_lines, json_expected=json_output,
+                               note_items=request.metadata.get("note_items") or (), echo_items=echo_items)
+        return drop_seed_echoes(parsed, seeds) if seeds and echo_items == "reject" else parsed
 
     return parse
 

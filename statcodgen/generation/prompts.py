@@ -14,6 +14,10 @@ levels above, a list of conditions on the wording, the Excludes as negatives, "r
 other wordings") made a weak model write generic manufacturing and retail lines for every class and
 drift further with each request; its variables (``ancestors``, ``excludes``, ``request_index``) are
 still given to the templates, so a user template can use them.
+
+The rewrite mode (:mod:`statcodgen.generation.rewrite`) has its own user template, ``rewrite_user.<lang>.j2``:
+the class title, the numbered lines to rewrite (``seeds``), the instruction to say the same activity as a
+declarant would, the real examples when given, and the format; the system template is shared.
 """
 
 from __future__ import annotations
@@ -81,19 +85,21 @@ def available_languages(template_dir: str | Path | None = None) -> list[str]:
     return sorted(langs)
 
 
-def _template_names(language: str) -> tuple[str, str]:
-    return f"prompt_system.{language}.j2", f"prompt_user.{language}.j2"
+def _template_names(language: str, rewrite: bool = False) -> tuple[str, str]:
+    return f"prompt_system.{language}.j2", f"{'rewrite' if rewrite else 'prompt'}_user.{language}.j2"
 
 
-def prompt_id_for(*, language: str = "fr", template_dir: str | Path | None = None, json_output: bool = False) -> str:
-    """Short id of the prompt: hash of the template names, their source text, the version and the mode.
+def prompt_id_for(*, language: str = "fr", template_dir: str | Path | None = None, json_output: bool = False,
+                  rewrite: bool = False) -> str:
+    """Short id of the prompt: hash of the template names, their source text, the version and the mode
+    (``rewrite``: the user template is ``rewrite_user.<lang>.j2``, the prompt that paraphrases given lines).
 
     A user override that changes one character gives another id, so cached answers are never
     mixed across prompt versions. Example: ``"fr-v1-3c9a1b2f"``.
     """
     env = _environment(template_dir)
     h = hashlib.sha1(f"{TEMPLATE_VERSION}|{int(bool(json_output))}".encode())
-    for name in _template_names(language):
+    for name in _template_names(language, rewrite):
         try:
             source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
         except jinja2.TemplateNotFound as exc:
@@ -212,7 +218,8 @@ def _missing(value: Any) -> bool:
 
 def render_context(note: Any, *, n_lines: int = 20, examples: Sequence[str] = (), persona: Any = None,
                    json_output: bool = False, hierarchy: Any = None, request_index: int = 0,
-                   language: str | None = None, focus: str = "", contrast: bool = True) -> dict[str, Any]:
+                   language: str | None = None, focus: str = "", contrast: bool = True,
+                   seeds: Sequence[str] = ()) -> dict[str, Any]:
     """The variables given to the templates.
 
     ``code, title, includes (list[str]), also_includes (list[str]), excludes (list of {text, codes}),
@@ -220,7 +227,8 @@ def render_context(note: Any, *, n_lines: int = 20, examples: Sequence[str] = ()
     generic example), n_lines, persona (dict of Persona fields and ``prompt``, the persona's paragraph
     in ``language``; or None), json_output, request_index, focus (str: the one note item this request
     is about, "" for the whole note), siblings (list[str]: titles of the sibling codes when
-    ``contrast`` and a ``hierarchy`` are given, see :func:`sibling_titles`)``.
+    ``contrast`` and a ``hierarchy`` are given, see :func:`sibling_titles`), seeds (list[str]: the lines
+    a rewrite request asks to paraphrase, ``rewrite_user.<lang>.j2``; empty otherwise)``.
     """
     row = _as_mapping(note)
     if "code" not in row or "title" not in row:
@@ -240,13 +248,14 @@ def render_context(note: Any, *, n_lines: int = 20, examples: Sequence[str] = ()
         "request_index": request_index,
         "focus": re.sub(r"\s+", " ", str(focus or "")).strip(),
         "siblings": sibling_titles(code, hierarchy) if contrast else [],
+        "seeds": [re.sub(r"\s+", " ", str(x)).strip() for x in seeds if str(x).strip()],
     }
 
 
 def build_messages(note: Any, *, language: str = "fr", n_lines: int = 20, examples: Sequence[str] = (),
                    persona: Any = None, json_output: bool = False, template_dir: str | Path | None = None,
                    hierarchy: Any = None, request_index: int = 0, focus: str = "",
-                   contrast: bool = True) -> list[dict[str, str]]:
+                   contrast: bool = True, seeds: Sequence[str] = ()) -> list[dict[str, str]]:
     """Chat messages ``[{"role": "system", ...}, {"role": "user", ...}]`` for one note row.
 
     ``note``: one row (Series or dict) of :func:`statcodgen.sources.notes.load_notes`. ``language``: template
@@ -257,7 +266,9 @@ def build_messages(note: Any, *, language: str = "fr", n_lines: int = 20, exampl
     ``{"lines": [...]}`` instead of plain lines. ``request_index``: the rank of this request among
     its code's (given to the templates; the package's do not use it). ``focus``: one item of the
     note this request is about (:func:`request_angle`). ``contrast``: name the sibling codes' titles
-    (from ``hierarchy``) as "not this class".
+    (from ``hierarchy``) as "not this class". ``seeds``: lines to paraphrase (a rewrite request,
+    :mod:`statcodgen.generation.rewrite`): the user message comes from ``rewrite_user.<lang>.j2`` and
+    ``n_lines`` must be their number.
     """
     func = "build_messages"
     check_int("n_lines", n_lines, 1, 500, func=func)
@@ -268,12 +279,18 @@ def build_messages(note: Any, *, language: str = "fr", n_lines: int = 20, exampl
     check_in("language", language, available_languages(template_dir), func=func)
     ctx = render_context(note, n_lines=n_lines, examples=examples, persona=persona, json_output=json_output,
                          hierarchy=hierarchy, request_index=request_index, language=language, focus=focus,
-                         contrast=contrast)
+                         contrast=contrast, seeds=seeds)
+    if seeds and len(ctx["seeds"]) != n_lines:
+        raise ConfigError(f"The 'seeds' parameter of build_messages must hold n_lines={n_lines} non-empty lines. "
+                          f"Got {len(ctx['seeds'])} instead.")
     env = _environment(template_dir)
-    system_name, user_name = _template_names(language)
+    system_name, user_name = _template_names(language, bool(seeds))
     try:
         system = env.get_template(system_name).render(**ctx).strip()
         user = env.get_template(user_name).render(**ctx).strip()
+    except jinja2.TemplateNotFound as exc:
+        raise ConfigError(f"Template {exc.name!r} is not in the package or template_dir: language {language!r} has no "
+                          f"{'rewrite' if seeds else 'generation'} prompt. Add the file to template_dir.") from exc
     except jinja2.TemplateError as exc:
         raise ConfigError(f"Template {system_name!r}/{user_name!r} failed to render: {exc}. "
                           "Check the variables listed in statcodgen.generation.prompts.render_context.") from exc

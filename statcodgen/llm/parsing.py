@@ -24,7 +24,7 @@ from typing import Any
 
 from ..text.normalize import strip_accents
 
-__all__ = ["ParseResult", "format_output"]
+__all__ = ["ParseResult", "format_output", "echo_key"]
 
 _JSON_KEYS = ("lines", "activities", "activites", "activités", "items", "examples", "data", "result")
 
@@ -61,7 +61,8 @@ class ParseResult:
     json: bool = False
 
 
-def _norm_key(text: str) -> str:
+def echo_key(text: str) -> str:
+    """The form an answer line and a prompt line are compared in: accents, case, punctuation and spacing dropped."""
     return _SPACES.sub(" ", re.sub(r"[^\w\s]", " ", strip_accents(text).lower())).strip()
 
 
@@ -145,9 +146,9 @@ def format_output(
         result.json = True
     else:
         candidates = [ln for ln in raw.splitlines() if not _FENCE.match(ln)]
-    items = {_norm_key(p) for p in note_items if str(p).strip()} - {""}
+    items = {echo_key(p) for p in note_items if str(p).strip()} - {""}
     parts = [f for p in prompt_lines if str(p).strip() for f in [str(p), *_SENTENCE.split(str(p))]]
-    echoes = {_norm_key(f) for f in parts if f.strip()} | items
+    echoes = {echo_key(f) for f in parts if f.strip()} | items
     if echo_items == "keep":
         echoes = {e for e in echoes if e not in items and not any(e.endswith(i) for i in items)}
     echo_list = [e for e in echoes if e]
@@ -184,7 +185,7 @@ def format_output(
             result.rejected.append((item, "preamble"))
             continue
         if echo_list:
-            key = _norm_key(line)
+            key = echo_key(line)
             if item_list and (key in items or any(_similar(key, i, echo_similarity) for i in item_list)):
                 result.lines.append(line)
                 continue

@@ -116,6 +116,7 @@ class GenerationSection(_Strict):
     json_output: bool = False
     template_dir: str | None = None
     n_examples: int = Field(3, ge=0)
+    mode: Literal["write", "rewrite"] = "rewrite"  # the LLM generator's mode (statcodgen.generation.rewrite)
 
 
 class PersonasSection(_Strict):

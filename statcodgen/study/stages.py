@@ -300,7 +300,7 @@ def make_generator(cfg: StudyConfig, *, out_dir: str | Path, real: pd.DataFrame 
     llm = cfg.llm.model_copy(update={"json_output": True}) if g.json_output and not cfg.llm.json_output else cfg.llm
     return LLMGenerator(llm, journal_path=Path(out_dir) / "journal.sqlite", lines_per_request=g.lines_per_request,
                         persona_strategy=cfg.personas.strategy, real=real, n_examples=g.n_examples,
-                        template_dir=g.template_dir)
+                        template_dir=g.template_dir, mode=g.mode)
 
 
 def study_prior(cfg: StudyConfig, split: RealSplit) -> dict[str, float] | None:

@@ -1,0 +1,172 @@
+"""The LLM generator's rewrite mode against the real weak model (issue 12): share of asked lines kept, and F1.
+
+The write mode asks the model for new lines from a code's note; with the 1.5B local model only 58-69 % of the
+lines it is asked for survive parsing, cleaning and verification, mostly because its lines leave the class.
+The rewrite mode (``--mode rewrite``, :mod:`statcodgen.generation.rewrite`) gives each request lines the
+offline generator wrote for the code and asks for them in a declarant's words. This benchmark runs it on
+sections B, O, T, U with the settings of ``bench_llm_real.py`` (same server, plan, 20 lines per request, one
+request at a time), kills the text run with SIGKILL once and resumes it, and measures, each with its
+baselines from the same run:
+
+- lines asked (top-ups included), parsed, copies of their seed (kept by default, ``echo_items="keep"``),
+  cleaned and verified; the share of asked lines that became training lines, with and without the copies;
+- F1 on the development measure (``_common.dev_measure``, never the test rows): real only, the offline
+  generator, the write mode's default run (``bench_llm_real.py``'s journal: nothing is sent again), and
+  offline + LLM lines mixed.
+
+Server: ``.venv/bin/python benchmarks/bench_llm_real.py --serve``. Run: ``.venv/bin/python
+benchmarks/bench_llm_rewrite.py`` (``--phase generate`` / ``evaluate``; ~35 min of server time for the three
+runs, ~15 min of fastText). Output: ``benchmarks/results/llm_rewrite.md``; runs under ``runs/llm_real/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+import bench_llm_real as real
+from _common import RESULTS, TARGETS, machine, to_markdown
+from _llm_server import MODEL, URL, journal_done, kill_check
+
+#: name -> how it runs (as in bench_llm_real.VARIANTS)
+REWRITE: dict[str, tuple[str, object]] = {
+    "rewrite": ("cli", ["--mode", "rewrite"]),
+    "rewrite_json": ("cli", ["--mode", "rewrite", "--json"]),
+    "rewrite_examples": ("worker", {"kind": "llm", "n_examples": 3, "generator": {"mode": "rewrite"}}),
+}
+#: the write mode's runs of bench_llm_real.py compared here (their journals; nothing is sent again)
+WRITE = ["plain", "default_refill", "json"]
+
+
+def generate_runs(only: list[str] | None) -> None:
+    real.VARIANTS.update(REWRITE)
+    for name in only or REWRITE:
+        info = real.run_variant(name, kill=name == "rewrite")
+        print(name, json.dumps({k: info[k] for k in ("rc", "wall_s", "server")}))
+        if "kill" in info:
+            print(kill_check(info, journal_done(real.RUNS / name / "lines.journal.sqlite", status=None)))
+
+
+def seed_copies(name: str, lines: pd.DataFrame) -> pd.Series:
+    """Which ``lines`` of a run copy one of their request's seeds (the journal keeps the seeds; a write-mode
+    run has none: all False)."""
+    from statcodgen.llm.parsing import echo_key
+
+    jf = real.journal_frame(name)
+    if "seeds" not in jf:
+        return pd.Series(False, index=lines.index)
+    seeds = {k: {echo_key(s) for s in (v if isinstance(v, list) else [])} for k, v in zip(jf["key"], jf["seeds"])}
+    return pd.Series([echo_key(t) in seeds.get(k, ()) for t, k in zip(lines["text"].astype(str), lines["request_key"])],
+                     index=lines.index)
+
+
+def evaluate() -> None:
+    from _common import PROTOCOL_PARAMS, dev_measure, ons_measure_data
+
+    from statcodgen.cleaning import clean
+    from statcodgen.generation import generate, generation_plan
+    from statcodgen.llm.parsing import echo_key
+    from statcodgen.modelling import FastTextParams
+    from statcodgen.verification import verify
+
+    params = FastTextParams(**PROTOCOL_PARAMS)
+    d = ons_measure_data()
+    notes, h = d["notes"], d["hierarchy"]
+    plan = generation_plan(notes, targets=TARGETS, n_per_target=real.N_PER_TARGET, min_per_code=5, weight="richness")
+    offline = generate(notes, plan, generator="offline", language="en", seed=0, hierarchy=h, progress=False).lines
+    offline_keys = set(zip(offline["code"].astype(str), offline["text"].map(echo_key)))
+    rows, sets = [], {}
+    for name, run, lines, keys in inputs(plan, offline):
+        c = clean(lines, real_train=d["train"], real_test=d["test"], notes=notes, language="en", progress=False)
+        v = verify(c.kept.reset_index(drop=True), real_train=d["train"], notes=notes, hierarchy=h, targets=TARGETS,
+                   target_level="section", language="en", params=params, progress=False)
+        row: dict = {"set": name, "parsed": len(lines), "cleaned": len(c.kept), "verified": len(v.verified)}
+        if run is not None:
+            jf = real.journal_frame(run)
+            rp = real.RUNS / run / "lines.rejected.parquet"  # the CLI writes none when nothing was rejected
+            rej = pd.read_parquet(rp) if rp.exists() else pd.DataFrame(columns=["code", "request_key", "text", "reason"])
+            jf = jf[jf["key"].isin(keys if keys is not None else set(lines["request_key"]) | set(rej["request_key"]))]
+            rej = rej[rej["request_key"].isin(set(jf["key"]))]
+            asked = int(jf["n_lines"].sum())
+            ver = v.verified
+            fresh = pd.Series([(str(c_), echo_key(t)) not in offline_keys for c_, t in zip(ver["code"], ver["text"])],
+                              index=ver.index)
+            novel = int((~seed_copies(run, ver) & fresh).sum())
+            row.update({"requests": len(jf), "asked": asked, "seed_copies": int(seed_copies(run, lines).sum()),
+                        "kept_share": len(ver) / asked, "novel_verified": novel, "novel_share": novel / asked,
+                        "parse_rejects": real.reasons(rej), "verify_drops": real.reasons(v.dropped)})
+        rows.append(row)
+        sets[name] = v.verified.drop(columns=["old_code", "old_label"], errors="ignore")
+    for name in [n for n in sets if n != "offline" and "first round" not in n and n != "plain"]:
+        sets[f"offline + {name}"] = pd.concat([sets["offline"], sets[name]], ignore_index=True)
+    measure = dev_measure(d, {f"{k}, verified": s for k, s in sets.items()})
+    write(pd.DataFrame(rows), measure)
+
+
+def inputs(plan: pd.DataFrame, offline: pd.DataFrame) -> list[tuple[str, str | None, pd.DataFrame, set[str] | None]]:
+    """The sets measured: (name, run whose journal it comes from, lines, request keys or None for all): the
+    offline generator's ``offline`` lines, the write-mode runs and the rewrite runs. The
+    rewrite runs also give their first round alone (the requests of the plan, no top-up: 34, as the plain
+    prompt's), to compare at the same number of requests."""
+    out: list[tuple[str, str | None, pd.DataFrame, set[str] | None]] = [("offline", None, offline, None)]
+    first = {str(c): -(-int(n) // real.LINES_PER_REQUEST) for c, n in zip(plan["code"], plan["n_samples"])}
+    for n in [*WRITE, *REWRITE]:
+        if not (real.RUNS / n / "lines.parquet").exists():
+            continue
+        lines = pd.read_parquet(real.RUNS / n / "lines.parquet")
+        out.append((n, n, lines, None))
+        if n in REWRITE:
+            jf = real.journal_frame(n)
+            keys = set(jf.loc[[int(i) < first[str(c)] for c, i in zip(jf["code"], jf["request_index"])], "key"])
+            out.append((f"{n}, first round", n, lines[lines["request_key"].isin(keys)], keys))
+    return out
+
+
+def write(table: pd.DataFrame, measure: pd.DataFrame) -> None:
+    runs = {n: json.loads((real.RUNS / n / "run.json").read_text()) for n in REWRITE if (real.RUNS / n / "run.json").exists()}
+    out = [f"# The rewrite mode against the real weak model (issue 12)\n\n{machine()}; server {MODEL} at {URL}; "
+           f"{real.N_PER_TARGET} lines per target for B, O, T, U ({real.LINES_PER_REQUEST} lines per request), "
+           f"temperature {real.TEMPERATURE}, concurrency 1, one round of top-ups. Commands:\n"]
+    out += [f"- `{n}`: `{r['command']}`" for n, r in runs.items()]
+    out += [f"\nServer time of the rewrite runs: {sum(r['server']['server_s'] for r in runs.values()) / 60:.1f} min "
+            f"(wall {sum(r['wall_s'] for r in runs.values()) / 60:.1f} min); server share of wall per run: "
+            + ", ".join(f"{n} {r['server']['server_s'] / r['wall_s']:.3f}" for n, r in runs.items()) + ".\n"]
+    if "kill" in runs.get("rewrite", {}):
+        k, n_req = runs["rewrite"]["kill"], int(table.set_index("set").loc["rewrite", "requests"])
+        out.append(f"Kill and resume (`rewrite`): {kill_check(runs['rewrite'], n_req)} (SIGKILL after {k['after_s']} s "
+                   f"with {k['done_at_kill']} requests done, then the same command again).\n")
+    t = table.copy()
+    for c in ("requests", "asked", "parsed", "seed_copies", "cleaned", "verified", "novel_verified"):
+        t[c] = t[c].map(lambda v: "" if pd.isna(v) else int(v))
+    out += ["## Lines: asked (top-ups included), parsed, cleaned, verified\n",
+            to_markdown(t[["set", "requests", "asked", "parsed", "seed_copies", "cleaned", "verified", "kept_share",
+                           "novel_verified", "novel_share"]].fillna(""), ".3f"), "",
+            "`seed_copies`: parsed lines equal to one of their request's seeds (kept, `echo_items=\"keep\"`); "
+            "`novel_verified`: verified lines that copy neither a seed of their request nor one of the offline generator's "
+            "lines for the plan; "
+            "`novel_share`: those over the lines asked.\n",
+            to_markdown(t[["set", "parse_rejects", "verify_drops"]].fillna(""), ".3f"), "",
+            "## F1 on the development measure (6 inner splits x 2 fastText seeds, never the test rows)\n",
+            to_markdown(measure.drop(columns=[c for c in measure.columns if c.startswith("n_")]), ".3f"), ""]
+    text = "\n".join(out) + "\n"
+    (RESULTS / "llm_rewrite.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--phase", choices=["generate", "evaluate", "all"], default="all")
+    p.add_argument("--only", nargs="*", help="rewrite runs to generate (default: all)")
+    args = p.parse_args()
+    if args.phase in ("generate", "all"):
+        generate_runs(args.only)
+    if args.phase in ("evaluate", "all"):
+        evaluate()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The rewrite mode of the LLM generator: the model paraphrases lines of the offline generator (issue 12).
+
+In the default ``write`` mode a request gives the model a code's note and asks for N new lines; a weak
+model drifts off the class (a 1.5B model put about 37 % of its lines in the right section). In the
+``rewrite`` mode a request gives it N lines the offline generator wrote from the same note (the
+*seeds*) and asks for each one in the words a declarant would use: the content stays on the class by
+construction and the model adds the wording, abbreviations and the persona's style.
+
+- :func:`seed_pool` -- the seeds of every planned code: the offline generator's lines for the plan, in
+  its order, then a reserve of further distinct lines for the top-up requests;
+- :func:`drop_seed_echoes` -- an answer line equal to one of its request's seeds (after normalisation)
+  is no paraphrase: it is moved to the rejected lines as ``echo_seed`` (the offline generator alone gives
+  it), with its raw text.
+
+The requests themselves are built by :func:`statcodgen.generation.generators.build_requests` with its
+``seeds`` argument (prompt ``rewrite_user.<lang>.j2``, :func:`statcodgen.generation.prompts.build_messages`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..llm.parsing import ParseResult, echo_key
+from .offline import generate_offline
+
+__all__ = ["MODES", "RESERVE_FACTOR", "seed_pool", "drop_seed_echoes"]
+
+#: How :class:`~statcodgen.generation.generators.LLMGenerator` asks for lines: ``write`` new ones from the
+#: note, or ``rewrite`` the offline generator's.
+MODES = ("write", "rewrite")
+#: The pool holds up to this many times a code's planned lines: the rest are the top-ups' seeds.
+RESERVE_FACTOR = 2
+
+
+def _spaced(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
+def seed_pool(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: int = 0, hierarchy: Any = None,
+              target_level: str = "section") -> dict[str, list[str]]:
+    """The seeds of every code of ``plan`` (``target, code, n_samples``): code -> list of lines.
+
+    In: the notes (:func:`statcodgen.sources.load_notes`), the plan, the language, seed, hierarchy and
+    target level the offline generator takes. Out: for each code, first the offline generator's lines
+    for ``n_samples`` (what ``generator="offline"`` writes, in its order), then up to ``(RESERVE_FACTOR - 1)
+    x n_samples`` further distinct lines of a larger plan, the seeds of top-up requests. A code whose notes
+    give fewer lines has a shorter list (its shortfall). Deterministic for a seed, so the requests built on
+    it have the same keys on a resumed run.
+    """
+    main = generate_offline(notes, plan, language=language, seed=seed, hierarchy=hierarchy, target_level=target_level)
+    big = plan.assign(n_samples=[int(n) * RESERVE_FACTOR for n in plan["n_samples"]])
+    quiet = logging.getLogger("statcodgen")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the reserve's own shortfall is not the run's: the pool's length tells it
+    try:
+        reserve = generate_offline(notes, big, language=language, seed=seed, hierarchy=hierarchy, target_level=target_level)
+    finally:
+        quiet.setLevel(level)
+    pool: dict[str, list[str]] = {}
+    seen: dict[str, set[str]] = {}
+    for frame in (main, reserve):
+        for code, text in zip(frame["code"].astype(str), frame["text"]):
+            line, key = _spaced(text), echo_key(text)
+            keys = seen.setdefault(code, set())
+            if line and key not in keys:
+                keys.add(key)
+                pool.setdefault(code, []).append(line)
+    return {str(c): pool.get(str(c), []) for c in plan["code"]}
+
+
+def drop_seed_echoes(parsed: ParseResult, seeds: Sequence[str]) -> ParseResult:
+    """``parsed`` with every line equal to one of ``seeds`` (compared by
+    :func:`statcodgen.llm.parsing.echo_key`) moved to ``rejected`` as ``echo_seed``; the other lines and
+    rejects are kept as they were."""
+    keys = {echo_key(s) for s in seeds}
+    out = ParseResult(rejected=list(parsed.rejected), json=parsed.json)
+    for line in parsed.lines:
+        if echo_key(line) in keys:
+            out.rejected.append((line, "echo_seed"))
+        else:
+            out.lines.append(line)
+    return out
