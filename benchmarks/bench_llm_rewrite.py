@@ -5,17 +5,18 @@ lines it is asked for survive parsing, cleaning and verification, mostly because
 The rewrite mode (``--mode rewrite``, :mod:`statcodgen.generation.rewrite`) gives each request lines the
 offline generator wrote for the code and asks for them in a declarant's words. This benchmark runs it on
 sections B, O, T, U with the settings of ``bench_llm_real.py`` (same server, plan, 20 lines per request, one
-request at a time), kills the text run with SIGKILL once and resumes it, and measures, each with its
-baselines from the same run:
+request at a time; also ``--json``, 3 real examples, and 10 lines per request), kills the default run with
+SIGKILL once and resumes it, and measures, each with its baselines from the same run:
 
 - lines asked (top-ups included), parsed, copies of their seed (kept by default, ``echo_items="keep"``),
   cleaned and verified; the share of asked lines that became training lines, with and without the copies;
 - F1 on the development measure (``_common.dev_measure``, never the test rows): real only, the offline
-  generator, the write mode's default run (``bench_llm_real.py``'s journal: nothing is sent again), and
-  offline + LLM lines mixed.
+  generator, the seed's plain prompt and the write mode's runs (``bench_llm_real.py``'s journals: nothing is
+  sent again), each rewrite run's first round alone (as many requests as the plain prompt), and offline +
+  LLM lines mixed.
 
 Server: ``.venv/bin/python benchmarks/bench_llm_real.py --serve``. Run: ``.venv/bin/python
-benchmarks/bench_llm_rewrite.py`` (``--phase generate`` / ``evaluate``; ~35 min of server time for the three
+benchmarks/bench_llm_rewrite.py`` (``--phase generate`` / ``evaluate``; ~35 min of server time for the four
 runs, ~15 min of fastText). Output: ``benchmarks/results/llm_rewrite.md``; runs under ``runs/llm_real/``.
 """
 
@@ -36,7 +37,10 @@ REWRITE: dict[str, tuple[str, object]] = {
     "rewrite": ("cli", ["--mode", "rewrite"]),
     "rewrite_json": ("cli", ["--mode", "rewrite", "--json"]),
     "rewrite_examples": ("worker", {"kind": "llm", "n_examples": 3, "generator": {"mode": "rewrite"}}),
+    "rewrite_10": ("cli", ["--mode", "rewrite", "--lines-per-request", "10"]),  # the last --lines-per-request wins
 }
+#: lines per request of the runs that do not use bench_llm_real.LINES_PER_REQUEST
+PER_REQUEST = {"rewrite_10": 10}
 #: the write mode's runs of bench_llm_real.py compared here (their journals; nothing is sent again)
 WRITE = ["plain", "default_refill", "json"]
 
@@ -110,9 +114,8 @@ def inputs(plan: pd.DataFrame, offline: pd.DataFrame) -> list[tuple[str, str | N
     """The sets measured: (name, run whose journal it comes from, lines, request keys or None for all): the
     offline generator's ``offline`` lines, the write-mode runs and the rewrite runs. The
     rewrite runs also give their first round alone (the requests of the plan, no top-up: 34, as the plain
-    prompt's), to compare at the same number of requests."""
+    prompt's, or 68 of 10 lines), to compare at the same number of requests."""
     out: list[tuple[str, str | None, pd.DataFrame, set[str] | None]] = [("offline", None, offline, None)]
-    first = {str(c): -(-int(n) // real.LINES_PER_REQUEST) for c, n in zip(plan["code"], plan["n_samples"])}
     for n in [*WRITE, *REWRITE]:
         if not (real.RUNS / n / "lines.parquet").exists():
             continue
@@ -120,6 +123,8 @@ def inputs(plan: pd.DataFrame, offline: pd.DataFrame) -> list[tuple[str, str | N
         out.append((n, n, lines, None))
         if n in REWRITE:
             jf = real.journal_frame(n)
+            per = PER_REQUEST.get(n, real.LINES_PER_REQUEST)
+            first = {str(c): -(-int(k) // per) for c, k in zip(plan["code"], plan["n_samples"])}
             keys = set(jf.loc[[int(i) < first[str(c)] for c, i in zip(jf["code"], jf["request_index"])], "key"])
             out.append((f"{n}, first round", n, lines[lines["request_key"].isin(keys)], keys))
     return out
