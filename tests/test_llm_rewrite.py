@@ -131,3 +131,27 @@ def test_rewrite_prompts_in_every_language_and_bad_options(tmp_path: Path, notes
     cli = subprocess.run([sys.executable, "-m", "statcodgen", "generate", "--notes", str(NOTES), "--targets", "U",
                           "--out", str(tmp_path / "o.parquet"), "--mode", "rewrite"], capture_output=True, text=True, cwd=ROOT)
     assert cli.returncode != 0 and "--mode are options of LLM requests" in cli.stderr
+
+
+def test_french_rewrite_with_personas_records_who_rewrote_each_line(tmp_path: Path) -> None:
+    from statcodgen.personas.persona import personas_from_frame, sample_personas
+
+    notes = load_notes(ROOT / "tests" / "fixtures" / "notes_naf_like.csv")
+    plan = generation_plan(notes, targets=["B", "T"], n_per_target=6, min_per_code=1)
+    personas = personas_from_frame(sample_personas(5, locale="fr_FR", seed=0))
+    pool = seed_pool(notes, plan, language="fr")
+    with OpenAIStubServer(responder=lambda body: "\n".join(f"{s} SARL" for s in _seeds(body))) as srv:
+        gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / "fr.sqlite", refill=0)  # the default mode: rewrite
+        res = generate(notes, plan, generator=gen, language="fr", personas=personas, progress=False)
+        bodies = [r.body for r in srv.requests]
+    users = [_user(b) for b in bodies]
+    assert all(u.startswith("Sous-classe ") and "Réécris chaque description" in u for u in users)
+    assert sorted(s for b in bodies for s in _seeds(b)) == sorted(s for c in plan["code"] for s in pool[c][:6])
+    by_id = {p.id: p.to_prompt("fr") for p in personas}
+    persona_of = dict(zip(res.lines["text"], res.lines["persona_id"]))
+    for b in bodies:  # each line records the persona whose paragraph its request's system prompt held
+        system = next(m["content"] for m in b["messages"] if m["role"] == "system")
+        ids = {persona_of[f"{s} SARL".upper()] for s in _seeds(b)}
+        assert len(ids) == 1 and by_id[ids.pop()] in system
+    assert res.lines["persona_id"].nunique() > 1 and res.lines["text"].str.endswith(" SARL").all()
+    assert res.stats["echo_seed"] == 0 and len(res.lines) == sum(len(_seeds(b)) for b in bodies)
