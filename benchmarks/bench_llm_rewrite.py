@@ -38,6 +38,8 @@ REWRITE: dict[str, tuple[str, object]] = {
     "rewrite_json": ("cli", ["--mode", "rewrite", "--json"]),
     "rewrite_examples": ("worker", {"kind": "llm", "n_examples": 3, "generator": {"mode": "rewrite"}}),
     "rewrite_10": ("cli", ["--mode", "rewrite", "--lines-per-request", "10"]),  # the last --lines-per-request wins
+    # the answer numbered like the list it rewrites (a trial template, runs/llm_real/templates_numbered)
+    "rewrite_numbered": ("cli", ["--mode", "rewrite", "--template-dir", str(real.RUNS / "templates_numbered")]),
 }
 #: lines per request of the runs that do not use bench_llm_real.LINES_PER_REQUEST
 PER_REQUEST = {"rewrite_10": 10}
@@ -45,8 +47,23 @@ PER_REQUEST = {"rewrite_10": 10}
 WRITE = ["plain", "default_refill", "json"]
 
 
+def numbered_templates() -> None:
+    """The trial template of ``rewrite_numbered``: the package's English rewrite prompt, asking for the answer
+    numbered like the list it rewrites."""
+    from statcodgen.generation.prompts import _PACKAGE_TEMPLATES
+
+    text = (_PACKAGE_TEMPLATES / "rewrite_user.en.j2").read_text(encoding="utf-8")
+    old = "rewritten descriptions only, one per line, in the same order, in UPPERCASE."
+    assert old in text, "the package's rewrite template changed: update numbered_templates()"
+    folder = real.RUNS / "templates_numbered"
+    folder.mkdir(parents=True, exist_ok=True)
+    new = "rewritten descriptions only, numbered 1 to {{ n_lines }} as above, one per line, in UPPERCASE."
+    (folder / "rewrite_user.en.j2").write_text(text.replace(old, new), encoding="utf-8")
+
+
 def generate_runs(only: list[str] | None) -> None:
     real.VARIANTS.update(REWRITE)
+    numbered_templates()
     for name in only or REWRITE:
         info = real.run_variant(name, kill=name == "rewrite")
         print(name, json.dumps({k: info[k] for k in ("rc", "wall_s", "server")}))
