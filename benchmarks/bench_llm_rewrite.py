@@ -74,14 +74,12 @@ def generate_runs(only: list[str] | None) -> None:
 def seed_copies(name: str, lines: pd.DataFrame) -> pd.Series:
     """Which ``lines`` of a run copy one of their request's seeds (the journal keeps the seeds; a write-mode
     run has none: all False)."""
-    from statcodgen.llm.parsing import echo_key
+    from statcodgen.generation.rewrite import copies_seed
 
     jf = real.journal_frame(name)
     if "seeds" not in jf:
         return pd.Series(False, index=lines.index)
-    seeds = {k: {echo_key(s) for s in (v if isinstance(v, list) else [])} for k, v in zip(jf["key"], jf["seeds"])}
-    return pd.Series([echo_key(t) in seeds.get(k, ()) for t, k in zip(lines["text"].astype(str), lines["request_key"])],
-                     index=lines.index)
+    return copies_seed(lines, {k: v if isinstance(v, list) else [] for k, v in zip(jf["key"], jf["seeds"])})
 
 
 def evaluate() -> None:

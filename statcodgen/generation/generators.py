@@ -35,11 +35,11 @@ from ..llm.client import register_requests, run_requests
 from ..llm.journal import Journal
 from ..llm.config import LLMConfig, Request, dry_run as llm_dry_run, make_request
 from .offline import generate_offline
-from ..llm.parsing import ParseResult, echo_key, format_output
+from ..llm.parsing import ParseResult, format_output
 from .plan import cap_requests
 from .prompts import build_messages, examples_from_real, note_angles, prompt_id_for, request_angle
 from .results import SHORTFALL_ATTR, OUTPUT_COLUMNS, REJECTED_COLUMNS, GenerationResult, shortfall_table
-from .rewrite import MODES, drop_seed_echoes, seed_pool
+from .rewrite import MODES, copies_seed, drop_seed_echoes, seed_pool, without_seed_lines
 
 __all__ = [
     "Generator",
@@ -262,7 +262,7 @@ class LLMGenerator:
         stats.update({"generator": self.name, "model": llm.model, "requests": len(requests), "lines": len(lines),
                       "capped": capped, "refill": refill, "mode": self.mode})
         if rewrite:
-            stats["echo_seed"] = seed_copies(requests, lines)
+            stats["echo_seed"] = int(copies_seed(lines, {r.key: r.metadata.get("seeds") or () for r in requests}).sum())
         shortfall = shortfall_table(asked, lines, rejected, reason="the model returned fewer lines")
         why = {c["code"]: f"capped: {c['reason']}" for c in capped}
         for r in asked.itertuples(index=False) if pool is not None else ():
@@ -270,12 +270,6 @@ class LLMGenerator:
                 why[str(r.code)] = f"rewrite: the offline generator gives {len(pool[str(r.code)])} seed lines"
         shortfall["reason"] = [f"{why[c]}; {r}" if c in why else r for c, r in zip(shortfall["code"], shortfall["reason"])]
         return GenerationResult(lines=lines, rejected=rejected, stats=stats, shortfall=shortfall)
-
-
-def seed_copies(requests: list[Request], lines: pd.DataFrame) -> int:
-    """How many of ``lines`` (``text, request_key``) copy one of their rewrite request's seeds."""
-    seeds = {r.key: {echo_key(s) for s in r.metadata.get("seeds") or ()} for r in requests}
-    return sum(echo_key(t) in seeds.get(k, ()) for t, k in zip(lines["text"].astype(str), lines["request_key"]))
 
 
 def refill_plan(plan: pd.DataFrame, lines: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
@@ -386,9 +380,8 @@ def _parser(uppercase: bool, json_output: bool, echo_items: str = "keep") -> Cal
     copy of a rewrite request's seed (``metadata["seeds"]``) too (rejected as ``echo_seed``)."""
     def parse(content: str, request: Request) -> ParseResult:
         seeds = request.metadata.get("seeds") or ()
-        listed = {f"{i}. {s}" for i, s in enumerate(seeds, 1)}  # a rewrite's seeds: echo_seed, not echo_prompt
-        prompt_lines = [line for m in request.messages if m["role"] == "user"
-                        for line in str(m["content"]).splitlines() if line.strip() not in listed]
+        prompt_lines = [line for m in request.messages if m["role"] == "user" for line in str(m["content"]).splitlines()]
+        prompt_lines = without_seed_lines(prompt_lines, seeds) if seeds else prompt_lines  # echo_seed, not echo_prompt
         parsed = format_output(content, uppercase=uppercase, prompt_lines=prompt_lines, json_expected=json_output,
                                note_items=request.metadata.get("note_items") or (), echo_items=echo_items)
         return drop_seed_echoes(parsed, seeds) if seeds and echo_items == "reject" else parsed

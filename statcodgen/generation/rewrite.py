@@ -10,7 +10,10 @@ construction and the model adds the wording, abbreviations and the persona's sty
   its order, then a reserve of further distinct lines for the top-up requests;
 - :func:`drop_seed_echoes` -- an answer line equal to one of its request's seeds (after normalisation)
   is no paraphrase: it is moved to the rejected lines as ``echo_seed`` (the offline generator alone gives
-  it), with its raw text.
+  it), with its raw text;
+- :func:`without_seed_lines` -- a request's prompt lines minus those that list a seed (the echo rule of
+  the parser must not take a copy of a seed for a copy of the instructions);
+- :func:`copies_seed` -- which lines copy one of their request's seeds (``stats["echo_seed"]``).
 
 The requests themselves are built by :func:`statcodgen.generation.generators.build_requests` with its
 ``seeds`` argument (prompt ``rewrite_user.<lang>.j2``, :func:`statcodgen.generation.prompts.build_messages`).
@@ -19,7 +22,8 @@ The requests themselves are built by :func:`statcodgen.generation.generators.bui
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -27,7 +31,7 @@ import pandas as pd
 from ..llm.parsing import ParseResult, echo_key
 from .offline import generate_offline
 
-__all__ = ["MODES", "RESERVE_FACTOR", "seed_pool", "drop_seed_echoes"]
+__all__ = ["MODES", "RESERVE_FACTOR", "seed_pool", "drop_seed_echoes", "without_seed_lines", "copies_seed"]
 
 #: How :class:`~statcodgen.generation.generators.LLMGenerator` asks for lines: ``write`` new ones from the
 #: note, or ``rewrite`` the offline generator's.
@@ -84,3 +88,18 @@ def drop_seed_echoes(parsed: ParseResult, seeds: Sequence[str]) -> ParseResult:
         else:
             out.lines.append(line)
     return out
+
+
+def without_seed_lines(prompt_lines: Iterable[str], seeds: Sequence[str]) -> list[str]:
+    """``prompt_lines`` without the lines that list one of ``seeds`` ("3. COAL MINING", "- COAL MINING": a
+    leading list number or bullet is ignored), whatever way the template numbers them."""
+    keys = {echo_key(s) for s in seeds}
+    return [line for line in prompt_lines if re.sub(r"^\d+ ", "", echo_key(line)) not in keys]
+
+
+def copies_seed(lines: pd.DataFrame, seeds: Mapping[str, Iterable[str]]) -> pd.Series:
+    """For each of ``lines`` (``text, request_key``), whether it copies one of the seeds of its request
+    (``seeds``: request key -> the seeds it gave; a key without seeds copies nothing). Boolean, same index."""
+    keys = {k: {echo_key(s) for s in v} for k, v in seeds.items()}
+    return pd.Series([echo_key(t) in keys.get(k, ()) for t, k in zip(lines["text"].astype(str), lines["request_key"])],
+                     index=lines.index, dtype=bool)
