@@ -40,6 +40,12 @@ REWRITE: dict[str, tuple[str, object]] = {
     "rewrite_10": ("cli", ["--mode", "rewrite", "--lines-per-request", "10"]),  # the last --lines-per-request wins
     # the answer numbered like the list it rewrites (a trial template, runs/llm_real/templates_numbered)
     "rewrite_numbered": ("cli", ["--mode", "rewrite", "--template-dir", str(real.RUNS / "templates_numbered")]),
+    # seeds the cleaning stage keeps (rewrite.seed_pool after stop 20), text and JSON answers
+    "cleaned_json": ("cli", ["--mode", "rewrite", "--json"]),
+    "cleaned": ("cli", ["--mode", "rewrite"]),
+    # the same, seeds spread so that a request holds no two variants of the same words (rewrite.spread)
+    "spread": ("cli", ["--mode", "rewrite"]),
+    "spread_json": ("cli", ["--mode", "rewrite", "--json"]),
 }
 #: lines per request of the runs that do not use bench_llm_real.LINES_PER_REQUEST
 PER_REQUEST = {"rewrite_10": 10}
@@ -65,7 +71,7 @@ def generate_runs(only: list[str] | None) -> None:
     real.VARIANTS.update(REWRITE)
     numbered_templates()
     for name in only or REWRITE:
-        info = real.run_variant(name, kill=name == "rewrite")
+        info = real.run_variant(name, kill=name in ("rewrite", "cleaned_json", "cleaned", "spread"))
         print(name, json.dumps({k: info[k] for k in ("rc", "wall_s", "server")}))
         if "kill" in info:
             print(kill_check(info, journal_done(real.RUNS / name / "lines.journal.sqlite", status=None)))
@@ -82,7 +88,9 @@ def seed_copies(name: str, lines: pd.DataFrame) -> pd.Series:
     return copies_seed(lines, {k: v if isinstance(v, list) else [] for k, v in zip(jf["key"], jf["seeds"])})
 
 
-def evaluate() -> None:
+def evaluate(sets: list[str] | None = None, out: str = "llm_rewrite.md") -> None:
+    """Measure the offline lines and the runs ``sets`` (default: every write and rewrite run on disk) and write
+    ``benchmarks/results/<out>``."""
     from _common import PROTOCOL_PARAMS, dev_measure, ons_measure_data
 
     from statcodgen.cleaning import clean
@@ -98,7 +106,7 @@ def evaluate() -> None:
     offline = generate(notes, plan, generator="offline", language="en", seed=0, hierarchy=h, progress=False).lines
     offline_keys = set(zip(offline["code"].astype(str), offline["text"].map(echo_key)))
     rows, sets = [], {}
-    for name, run, lines, keys in inputs(plan, offline):
+    for name, run, lines, keys in inputs(plan, offline, sets):
         c = clean(lines, real_train=d["train"], real_test=d["test"], notes=notes, language="en", progress=False)
         v = verify(c.kept.reset_index(drop=True), real_train=d["train"], notes=notes, hierarchy=h, targets=TARGETS,
                    target_level="section", language="en", params=params, progress=False)
@@ -122,16 +130,17 @@ def evaluate() -> None:
     for name in [n for n in sets if n != "offline" and "first round" not in n and n != "plain"]:
         sets[f"offline + {name}"] = pd.concat([sets["offline"], sets[name]], ignore_index=True)
     measure = dev_measure(d, {f"{k}, verified": s for k, s in sets.items()})
-    write(pd.DataFrame(rows), measure)
+    write(pd.DataFrame(rows), measure, out)
 
 
-def inputs(plan: pd.DataFrame, offline: pd.DataFrame) -> list[tuple[str, str | None, pd.DataFrame, set[str] | None]]:
+def inputs(plan: pd.DataFrame, offline: pd.DataFrame,
+           sets: list[str] | None = None) -> list[tuple[str, str | None, pd.DataFrame, set[str] | None]]:
     """The sets measured: (name, run whose journal it comes from, lines, request keys or None for all): the
     offline generator's ``offline`` lines, the write-mode runs and the rewrite runs. The
     rewrite runs also give their first round alone (the requests of the plan, no top-up: 34, as the plain
     prompt's, or 68 of 10 lines), to compare at the same number of requests."""
     out: list[tuple[str, str | None, pd.DataFrame, set[str] | None]] = [("offline", None, offline, None)]
-    for n in [*WRITE, *REWRITE]:
+    for n in sets or [*WRITE, *REWRITE]:
         if not (real.RUNS / n / "lines.parquet").exists():
             continue
         lines = pd.read_parquet(real.RUNS / n / "lines.parquet")
@@ -145,8 +154,10 @@ def inputs(plan: pd.DataFrame, offline: pd.DataFrame) -> list[tuple[str, str | N
     return out
 
 
-def write(table: pd.DataFrame, measure: pd.DataFrame) -> None:
-    runs = {n: json.loads((real.RUNS / n / "run.json").read_text()) for n in REWRITE if (real.RUNS / n / "run.json").exists()}
+def write(table: pd.DataFrame, measure: pd.DataFrame, name: str = "llm_rewrite.md") -> None:
+    measured = set(table["set"])
+    runs = {n: json.loads((real.RUNS / n / "run.json").read_text()) for n in REWRITE
+            if n in measured and (real.RUNS / n / "run.json").exists()}
     out = [f"# The rewrite mode against the real weak model (issue 12)\n\n{machine()}; server {MODEL} at {URL}; "
            f"{real.N_PER_TARGET} lines per target for B, O, T, U ({real.LINES_PER_REQUEST} lines per request), "
            f"temperature {real.TEMPERATURE}, concurrency 1, one round of top-ups. Commands:\n"]
@@ -154,9 +165,9 @@ def write(table: pd.DataFrame, measure: pd.DataFrame) -> None:
     out += [f"\nServer time of the rewrite runs: {sum(r['server']['server_s'] for r in runs.values()) / 60:.1f} min "
             f"(wall {sum(r['wall_s'] for r in runs.values()) / 60:.1f} min); server share of wall per run: "
             + ", ".join(f"{n} {r['server']['server_s'] / r['wall_s']:.3f}" for n, r in runs.items()) + ".\n"]
-    if "kill" in runs.get("rewrite", {}):
-        k, n_req = runs["rewrite"]["kill"], int(table.set_index("set").loc["rewrite", "requests"])
-        out.append(f"Kill and resume (`rewrite`): {kill_check(runs['rewrite'], n_req)} (SIGKILL after {k['after_s']} s "
+    for n in [n for n, r in runs.items() if "kill" in r]:
+        k, n_req = runs[n]["kill"], int(table.set_index("set").loc[n, "requests"])
+        out.append(f"Kill and resume (`{n}`): {kill_check(runs[n], n_req)} (SIGKILL after {k['after_s']} s "
                    f"with {k['done_at_kill']} requests done, then the same command again).\n")
     t = table.copy()
     for c in ("requests", "asked", "parsed", "seed_copies", "cleaned", "verified", "novel_verified"):
@@ -172,7 +183,7 @@ def write(table: pd.DataFrame, measure: pd.DataFrame) -> None:
             "## F1 on the development measure (6 inner splits x 2 fastText seeds, never the test rows)\n",
             to_markdown(measure.drop(columns=[c for c in measure.columns if c.startswith("n_")]), ".3f"), ""]
     text = "\n".join(out) + "\n"
-    (RESULTS / "llm_rewrite.md").write_text(text, encoding="utf-8")
+    (RESULTS / name).write_text(text, encoding="utf-8")
     print(text)
 
 
@@ -180,11 +191,13 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--phase", choices=["generate", "evaluate", "all"], default="all")
     p.add_argument("--only", nargs="*", help="rewrite runs to generate (default: all)")
+    p.add_argument("--sets", nargs="*", help="runs to evaluate (default: every run on disk)")
+    p.add_argument("--out", default="llm_rewrite.md", help="results file under benchmarks/results/")
     args = p.parse_args()
     if args.phase in ("generate", "all"):
         generate_runs(args.only)
     if args.phase in ("evaluate", "all"):
-        evaluate()
+        evaluate(args.sets, args.out)
     return 0
 
 

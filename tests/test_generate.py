@@ -163,11 +163,13 @@ def test_openai_backend_against_local_server(tmp_path: Path) -> None:
     assert "- dredging and digging of sand and gravel for building work" in prompts
     assert "Not this class: Sand and gravel pits; extraction of clay and kaolin." in prompts
     df = pd.read_parquet(out)
-    assert len(df) == 5 * len(bodies)  # 5 lines per answer, preamble and numbering stripped
+    distinct = {json.dumps(b["messages"], sort_keys=True) for b in bodies}  # same prompt, same scripted answer
+    assert len(df) == 5 * len(distinct)  # 5 lines per answer, preamble and numbering stripped
     assert df["text"].str.match(r"^ACTIVITY [0-9A-F]{6} NUMBER \d$").all()
     assert (df["model"] == "stub-model").all() and df["request_key"].str.len().gt(10).all()
     rejected = pd.read_parquet(tmp_path / "gen.rejected.parquet")
     assert rejected["text"].str.contains("Here are").any()
+    assert (rejected["reason"] == "repeated_line").sum() == 5 * (len(bodies) - len(distinct))  # a code's repeats, kept aside
     # the key never reaches a file
     for path in tmp_path.iterdir():
         assert SECRET.encode() not in path.read_bytes(), path

@@ -5,6 +5,7 @@ and what becomes of an answer line that copies a note item -- asserted on what a
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -111,7 +112,9 @@ def test_angles_siblings_and_focus_in_the_prompt(notes: pd.DataFrame) -> None:
 def test_requests_of_one_code_are_capped_and_take_distinct_angles(tmp_path: Path, notes: pd.DataFrame) -> None:
     h = Hierarchy.from_notes(notes)
     plan = generation_plan(notes, targets=["U", "B"], n_per_target=200, min_per_code=1)
-    with OpenAIStubServer(responder=lambda body: "\n".join(f"LINE {i}" for i in range(20))) as srv:
+    answers = itertools.count()  # every answer new lines: a repeated line would be asked for again in a top-up
+
+    with OpenAIStubServer(responder=lambda body: "\n".join(f"LINE {next(answers)}" for i in range(20))) as srv:
         gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j.sqlite", lines_per_request=20, mode="write")
         res = generate(notes, plan, generator=gen, hierarchy=h, progress=False)
         bodies = [r.body for r in srv.requests]
@@ -165,7 +168,9 @@ def test_json_mode_asks_for_the_lines_of_each_angle(tmp_path: Path, notes: pd.Da
 
     def answer(body: dict) -> str:
         n = body["response_format"]["json_schema"]["schema"]["properties"]["lines"]["minItems"]
-        return json.dumps({"lines": [f"treaty body office {i}" for i in range(n)]})
+        return json.dumps({"lines": [f"treaty body office {next(answers)}" for i in range(n)]})
+
+    answers = itertools.count()
 
     with OpenAIStubServer(responder=answer) as srv:
         res = generate(notes, plan, generator=LLMGenerator(_cfg(srv, json_output=True), journal_path=tmp_path / "j.sqlite", mode="write"),

@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 
 from statcodgen.classification import Hierarchy
+from statcodgen.cleaning import clean
 from statcodgen.errors import ConfigError
 from statcodgen.generation import LLMGenerator, build_messages, generate, generation_plan, seed_pool
+from statcodgen.generation.rewrite import spread
 from statcodgen.llm import LLMConfig
 from statcodgen.sources import load_notes
 from statcodgen.testing import OpenAIStubServer
@@ -58,10 +60,15 @@ def paraphrase(body: dict) -> str:
 def test_rewrite_requests_give_the_offline_lines_and_top_ups_take_the_next_seeds(tmp_path: Path, notes: pd.DataFrame) -> None:
     h = Hierarchy.from_notes(notes)
     plan = generation_plan(notes, targets=["T", "U"], n_per_target=12, min_per_code=1)
-    pool = seed_pool(notes, plan, language="en", hierarchy=h)
+    pool = seed_pool(notes, plan, language="en", hierarchy=h, window=5)  # the generator's: 5 lines per request
+    plain = seed_pool(notes, plan, language="en", hierarchy=h)
     offline = generate(notes, plan, generator="offline", language="en", hierarchy=h, progress=False).lines
-    for code, n in zip(plan["code"], plan["n_samples"]):  # the pool starts with the offline generator's lines
-        assert pool[code][: int(n)] == offline.loc[offline["code"] == code, "text"].tolist()
+    for code, n in zip(plan["code"], plan["n_samples"]):  # the pool starts with the offline lines the cleaning keeps
+        mine = [t for t in offline.loc[offline["code"] == code, "text"] if t in set(plain[code])]
+        assert plain[code][: len(mine)] == mine and len(mine) >= int(n) - 2, code
+        assert sorted(pool[code][: len(mine)]) == sorted(mine) and sorted(pool[code]) == sorted(plain[code]), code
+    pooled = pd.DataFrame([{"code": c, "label": t, "text": x} for c, t in zip(plan["code"], plan["target"]) for x in pool[c]])
+    assert len(clean(pooled, notes=notes, language="en", progress=False).kept) == len(pooled)  # no seed it would drop
     with OpenAIStubServer(responder=paraphrase) as srv:
         gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j.sqlite", lines_per_request=5, mode="rewrite")
         res = generate(notes, plan, generator=gen, language="en", hierarchy=h, progress=False)
@@ -155,3 +162,43 @@ def test_french_rewrite_with_personas_records_who_rewrote_each_line(tmp_path: Pa
         assert len(ids) == 1 and by_id[ids.pop()] in system
     assert res.lines["persona_id"].nunique() > 1 and res.lines["text"].str.endswith(" SARL").all()
     assert res.stats["echo_seed"] == 0 and len(res.lines) == sum(len(_seeds(b)) for b in bodies)
+
+
+def test_a_line_repeated_for_a_code_is_set_aside_and_asked_for_again(tmp_path: Path, notes: pd.DataFrame) -> None:
+    """A weak model rewrites two near-identical seeds into the same line: the repeat is ``repeated_line`` (with its
+    text), the code counts it as missing, and the top-up round asks for one more seed per repeat."""
+    h = Hierarchy.from_notes(notes)
+    plan = generation_plan(notes, targets=["T", "U"], n_per_target=12, min_per_code=1)
+
+    def collapse(body: dict) -> str:  # every seed's rewrite is the code's first seed + "LTD"; the others are new
+        seeds = _seeds(body)
+        first = "SAME LINE LTD" if "Class 99.00" in _user(body) else f"{seeds[0]} LTD"
+        return "\n".join([first, first, *(f"{s} REWORDED" for s in seeds[2:])])
+
+    with OpenAIStubServer(responder=collapse) as srv:
+        gen = LLMGenerator(_cfg(srv), journal_path=tmp_path / "j.sqlite", lines_per_request=6, mode="rewrite")
+        res = generate(notes, plan, generator=gen, language="en", hierarchy=h, progress=False)
+        bodies = [r.body for r in srv.requests]
+    rep = res.rejected[res.rejected["reason"] == "repeated_line"]
+    u_bodies = [b for b in bodies if "Class 99.00" in _user(b)]
+    assert len(u_bodies) >= 3  # 12 lines = 2 requests, then top-ups for the repeats
+    assert (res.lines["text"] == "SAME LINE LTD").sum() == 1 and not res.lines.duplicated(["code", "text"]).any()
+    assert (rep.loc[rep["code"] == "99.00", "text"] == "SAME LINE LTD").sum() == 2 * len(u_bodies) - 1
+    assert set(rep["raw"]) == set(rep["text"]) and res.stats["refill"]["requests"] > 0
+    u_asked = sum(len(_seeds(b)) for b in u_bodies)
+    assert u_asked > 12 and len(res.lines[res.lines["code"] == "99.00"]) == u_asked - len(rep[rep["code"] == "99.00"])
+
+
+def test_spread_keeps_variants_of_the_same_words_out_of_one_request() -> None:
+    lines = ["CONSULAR OFFICE", "CONSULAR OFFICE (ACTIVITIES)", "ACTIVITIES OF CONSULAR OFFICES", "WORLD BANK",
+             "WORLD BANK SERVICES", "EMBASSY", "TRADE MISSION", "EMBASSIES (ACTIVITIES)"]
+    out = spread(lines, language="en", window=3)
+    assert sorted(out) == sorted(lines) and out[0] == lines[0]
+    assert out[:4] == ["CONSULAR OFFICE", "WORLD BANK", "EMBASSY", "CONSULAR OFFICE (ACTIVITIES)"]
+    assert spread(lines, language="en", window=1) == lines  # a window of one line: nothing to keep apart
+    # the lines before (the end of the previous part) count for the first window; French words through its pack
+    fr = ["BUREAU CONSULAIRE", "AMBASSADE", "BUREAUX CONSULAIRES (ACTIVITÉS)", "BANQUE MONDIALE"]
+    assert spread(fr, language="fr", window=2, before=["BANQUES MONDIALES"])[:2] == ["BUREAU CONSULAIRE", "AMBASSADE"]
+    assert spread(fr, language="fr", window=2)[:3] == ["BUREAU CONSULAIRE", "AMBASSADE", "BUREAUX CONSULAIRES (ACTIVITÉS)"]
+    with pytest.raises(ConfigError, match="'window' parameter of spread"):
+        spread(lines, language="en", window=0)

@@ -6,6 +6,7 @@ asserted on what the server received."""
 from __future__ import annotations
 
 import http.client
+import hashlib
 import json
 import logging
 import re
@@ -230,7 +231,8 @@ def _json_or_text(body: dict) -> str:
     n = _n_lines(body)
     if n is None:
         return "Here are the lines:\n- making of roof tiles\n- 2. firing of bricks."
-    return json.dumps({"lines": [f"{i}. activity number {i}." for i in range(1, n + 1)]})
+    tag = hashlib.sha256(json.dumps(body["messages"]).encode()).hexdigest()[:6]  # another prompt, other lines
+    return json.dumps({"lines": [f"{i}. activity {tag} number {i}." for i in range(1, n + 1)]})
 
 
 def test_json_schema_asks_for_the_n_lines_of_each_request(tmp_path: Path) -> None:
@@ -248,7 +250,7 @@ def test_json_schema_asks_for_the_n_lines_of_each_request(tmp_path: Path) -> Non
     assert fmt["json_schema"]["name"] == "lines" and fmt["json_schema"]["strict"] is True
     assert fmt["json_schema"]["schema"]["required"] == ["lines"]
     assert fmt["json_schema"]["schema"]["additionalProperties"] is False
-    assert len(res.lines) == sum(chunks) and res.lines["text"].str.match(r"^ACTIVITY NUMBER \d$").all()
+    assert len(res.lines) == sum(chunks) and res.lines["text"].str.match(r"^ACTIVITY [0-9A-F]{6} NUMBER \d$").all()
     assert res.stats["json_fallback"] is False and res.stats["json_schema_fallback"] is False
 
 

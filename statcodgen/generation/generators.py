@@ -35,7 +35,7 @@ from ..llm.client import register_requests, run_requests
 from ..llm.journal import Journal
 from ..llm.config import LLMConfig, Request, dry_run as llm_dry_run, make_request
 from .offline import generate_offline
-from ..llm.parsing import ParseResult, format_output
+from ..llm.parsing import ParseResult, echo_key, format_output
 from .plan import cap_requests
 from .prompts import build_messages, examples_from_real, note_angles, prompt_id_for, request_angle
 from .results import SHORTFALL_ATTR, OUTPUT_COLUMNS, REJECTED_COLUMNS, GenerationResult, shortfall_table
@@ -195,8 +195,8 @@ class LLMGenerator:
         plan = cap_requests(plan, lines_per_request=self.lines_per_request, notes=notes,
                             max_requests=None if rewrite else self.max_requests)
         capped = [{"code": str(r.code), "reason": str(r.capped_reason)} for r in plan.itertuples(index=False) if r.capped_reason]
-        pool = seed_pool(notes, asked, language=language, seed=seed, hierarchy=hierarchy,
-                         target_level=target_level) if rewrite else None
+        pool = seed_pool(notes, asked, language=language, seed=seed, hierarchy=hierarchy, target_level=target_level,
+                         window=self.lines_per_request) if rewrite else None
         used: dict[str, int] = {}  # seeds of the pool already given to a request, per code
 
         def requests_for(p: pd.DataFrame, offsets: dict[str, int] | None = None) -> list[Request]:
@@ -412,13 +412,16 @@ def lines_from_journal(
     Lines parsed when the answer arrived are used as stored; answers imported without parsing
     (e.g. from a Batch API results file) are parsed now. Requests that never succeeded appear in
     ``rejected`` with reason ``request_<status>`` and the journal's error text; lines the parser
-    removed appear with the parser's reason.
+    removed appear with the parser's reason. A line equal (:func:`~statcodgen.llm.parsing.echo_key`) to an
+    earlier line of the same code, in the same answer or another one, is ``repeated_line``: the cleaning would
+    drop it as a duplicate, so it is not counted as a line the code got and a top-up round asks for it again.
     """
     records = journal.records()
     by_key = records.drop_duplicates("key").set_index("key") if len(records) else pd.DataFrame()
     parse = _parser(uppercase, json_output, echo_items)
     rows: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()  # (code, echo_key) of the lines kept so far
     for req in requests:
         meta = req.metadata
         rec = by_key.loc[req.key] if req.key in by_key.index else None
@@ -434,6 +437,12 @@ def lines_from_journal(
             lines, bad = parsed.lines, parsed.rejected
         created = _iso(rec.get("updated_at"))
         for line in lines:
+            key = (str(meta["code"]), echo_key(line))
+            if key in seen:
+                rejected.append({"code": meta["code"], "request_key": req.key, "text": line, "reason": "repeated_line",
+                                 "raw": line})
+                continue
+            seen.add(key)
             rows.append(
                 {
                     "text": line,
