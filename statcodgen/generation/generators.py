@@ -195,8 +195,8 @@ class LLMGenerator:
         plan = cap_requests(plan, lines_per_request=self.lines_per_request, notes=notes,
                             max_requests=None if rewrite else self.max_requests)
         capped = [{"code": str(r.code), "reason": str(r.capped_reason)} for r in plan.itertuples(index=False) if r.capped_reason]
-        pool = seed_pool(notes, asked, language=language, seed=seed, hierarchy=hierarchy, target_level=target_level,
-                         window=self.lines_per_request) if rewrite else None
+        pool = seed_pool(notes, asked, language=language, seed=seed, hierarchy=hierarchy,
+                         target_level=target_level) if rewrite else None
         used: dict[str, int] = {}  # seeds of the pool already given to a request, per code
 
         def requests_for(p: pd.DataFrame, offsets: dict[str, int] | None = None) -> list[Request]:

@@ -23,19 +23,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from .._validation import check_int
 from ..cleaning.stage import clean
 from ..llm.parsing import ParseResult, echo_key
-from ..text.languages import get_language
 from .offline import generate_offline
 
-__all__ = ["MODES", "RESERVE_FACTOR", "seed_pool", "spread", "drop_seed_echoes", "without_seed_lines", "copies_seed"]
+__all__ = ["MODES", "RESERVE_FACTOR", "seed_pool", "drop_seed_echoes", "without_seed_lines", "copies_seed"]
 
 #: How :class:`~statcodgen.generation.generators.LLMGenerator` asks for lines: ``write`` new ones from the
 #: note, or ``rewrite`` the offline generator's.
@@ -49,7 +46,7 @@ def _spaced(text: Any) -> str:
 
 
 def seed_pool(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: int = 0, hierarchy: Any = None,
-              target_level: str = "section", window: int | None = None) -> dict[str, list[str]]:
+              target_level: str = "section") -> dict[str, list[str]]:
     """The seeds of every code of ``plan`` (``target, code, n_samples``): code -> list of lines.
 
     In: the notes (:func:`statcodgen.sources.load_notes`), the plan, the language, seed, hierarchy and
@@ -59,11 +56,8 @@ def seed_pool(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: i
     stage keeps are seeds (:func:`statcodgen.cleaning.clean` with its default filters and deduplication
     over the whole pool, no real data): a seed the cleaning would drop (a near duplicate of another seed, an
     exact one in another code, a one-word or excluded line) would cost a request line whose copy or
-    paraphrase is dropped too. ``window`` (the lines per request): each part of the list (the plan's
-    lines, the reserve) is put in :func:`spread` order, so that one request does not hold two variants of
-    the same words ("CONSULAR OFFICE", "CONSULAR OFFICE (ACTIVITIES)"), which a weak model merges into one
-    line or rewrites into the same one. A code whose notes give fewer lines has a shorter list (its
-    shortfall). Deterministic for a seed, so the requests built on it have the same keys on a resumed run.
+    paraphrase is dropped too. A code whose notes give fewer lines has a shorter list (its shortfall).
+    Deterministic for a seed, so the requests built on it have the same keys on a resumed run.
     """
     main = generate_offline(notes, plan, language=language, seed=seed, hierarchy=hierarchy, target_level=target_level)
     big = plan.assign(n_samples=[int(n) * RESERVE_FACTOR for n in plan["n_samples"]])
@@ -74,52 +68,14 @@ def seed_pool(notes: pd.DataFrame, plan: pd.DataFrame, *, language: str, seed: i
         reserve = generate_offline(notes, big, language=language, seed=seed, hierarchy=hierarchy, target_level=target_level)
     finally:
         quiet.setLevel(level)
-    both = pd.concat([main.assign(_part=0), reserve.assign(_part=1)], ignore_index=True)
+    both = pd.concat([main, reserve], ignore_index=True)
     both = both[~pd.Series(list(zip(both["code"].astype(str), both["text"].map(echo_key))), index=both.index).duplicated()]
     kept = clean(both, notes=notes, language=language, progress=False).kept.sort_index()  # the first copy stays first
-    parts: dict[str, tuple[list[str], list[str]]] = {}
-    for code, text, part in zip(kept["code"].astype(str), kept["text"], kept["_part"]):
-        if _spaced(text):
-            parts.setdefault(code, ([], []))[int(part)].append(_spaced(text))
     pool: dict[str, list[str]] = {}
-    for code, (first, rest) in parts.items():
-        pool[code] = spread(first, language=language, window=window) if window else first
-        pool[code] += spread(rest, language=language, window=window, before=pool[code]) if window else rest
+    for code, text in zip(kept["code"].astype(str), kept["text"]):
+        if _spaced(text):
+            pool.setdefault(code, []).append(_spaced(text))
     return {str(c): pool.get(str(c), []) for c in plan["code"]}
-
-
-def _content(text: str, language: str) -> frozenset[str]:
-    pack = get_language(language)
-    stem = pack.stemmer().stemWord
-    skip = pack.stop_words | pack.generic_words
-    return frozenset(stem(w) for w in echo_key(text).split() if w not in skip and not w.isdigit())
-
-
-def spread(lines: Sequence[str], *, language: str, window: int, before: Sequence[str] = (),
-           similar: float = 0.5) -> list[str]:
-    """``lines`` reordered so that no two of any ``window`` consecutive lines (the last ones of ``before``
-    included) share most of their content words: stems of the words that are neither stop words nor generic
-    words of the language pack ("activities", "services") nor in 40 % or more of ``lines`` when there are ten
-    or more ("household" in every line of 97.00), Jaccard >= ``similar``. Greedy and stable: each position takes the first line
-    left that differs from the ``window - 1`` lines before it, or the first line left when none does. Out:
-    the same lines, each once."""
-    check_int("window", window, 1, func="spread")
-    words = [_content(t, language) for t in lines]
-    df = Counter(w for ws in words for w in ws)
-    common = {w for w, n in df.items() if len(lines) >= 10 and n >= 0.4 * len(lines)}
-    words = [ws - common for ws in words]
-    recent = [_content(t, language) - common for t in list(before)[-(window - 1):]] if window > 1 else []
-    left, out = list(range(len(lines))), []
-
-    def close(a: frozenset[str], b: frozenset[str]) -> bool:
-        return bool(a | b) and len(a & b) / len(a | b) >= similar
-
-    while left:
-        pick = next((i for i in left if not any(close(words[i], r) for r in recent)), left[0])
-        left.remove(pick)
-        out.append(lines[pick])
-        recent = (recent + [words[pick]])[-(window - 1):] if window > 1 else []
-    return out
 
 
 def drop_seed_echoes(parsed: ParseResult, seeds: Sequence[str]) -> ParseResult:
