@@ -18,6 +18,9 @@ SIGKILL once and resumes it, and measures, each with its baselines from the same
 Server: ``.venv/bin/python benchmarks/bench_llm_real.py --serve``. Run: ``.venv/bin/python
 benchmarks/bench_llm_rewrite.py`` (``--phase generate`` / ``evaluate``; ~35 min of server time for the four
 runs, ~15 min of fastText). Output: ``benchmarks/results/llm_rewrite.md``; runs under ``runs/llm_real/``.
+``--only NAME ...`` generates some runs; ``--sets NAME ... --out FILE.md`` evaluates some (the offline lines are
+always measured) into another results file, with its table and measure as CSV beside it (the fourth stop's
+evaluation of the default since then, ``cleaned``: ``llm_rewrite_pool.md``).
 """
 
 from __future__ import annotations
@@ -40,10 +43,14 @@ REWRITE: dict[str, tuple[str, object]] = {
     "rewrite_10": ("cli", ["--mode", "rewrite", "--lines-per-request", "10"]),  # the last --lines-per-request wins
     # the answer numbered like the list it rewrites (a trial template, runs/llm_real/templates_numbered)
     "rewrite_numbered": ("cli", ["--mode", "rewrite", "--template-dir", str(real.RUNS / "templates_numbered")]),
-    # seeds the cleaning stage keeps (rewrite.seed_pool after stop 20), text and JSON answers
-    "cleaned_json": ("cli", ["--mode", "rewrite", "--json"]),
+    # seeds the cleaning stage keeps and repeated lines topped up (the default since stop 21): text, and JSON
+    # (cleaned_json was generated before the repeated_line rule and resumed after it: its journal holds the
+    # top-ups of both, so only its first round is comparable)
     "cleaned": ("cli", ["--mode", "rewrite"]),
-    # the same, seeds spread so that a request holds no two variants of the same words (rewrite.spread)
+    "cleaned_json": ("cli", ["--mode", "rewrite", "--json"]),
+    "cleaned_rep": ("cli", ["--mode", "rewrite", "--seed", "1"]),  # the default again, another seed: the spread of the share
+    # a trial: the same, seeds reordered so that a request holds no two variants of the same content words
+    # (rewrite.spread of commit 1e4c1fb, removed in eed5182: no gain); these commands rerun give "cleaned"
     "spread": ("cli", ["--mode", "rewrite"]),
     "spread_json": ("cli", ["--mode", "rewrite", "--json"]),
 }
@@ -88,8 +95,8 @@ def seed_copies(name: str, lines: pd.DataFrame) -> pd.Series:
     return copies_seed(lines, {k: v if isinstance(v, list) else [] for k, v in zip(jf["key"], jf["seeds"])})
 
 
-def evaluate(sets: list[str] | None = None, out: str = "llm_rewrite.md") -> None:
-    """Measure the offline lines and the runs ``sets`` (default: every write and rewrite run on disk) and write
+def evaluate(only: list[str] | None = None, out: str = "llm_rewrite.md") -> None:
+    """Measure the offline lines and the runs ``only`` (default: every write and rewrite run on disk) and write
     ``benchmarks/results/<out>``."""
     from _common import PROTOCOL_PARAMS, dev_measure, ons_measure_data
 
@@ -106,7 +113,7 @@ def evaluate(sets: list[str] | None = None, out: str = "llm_rewrite.md") -> None
     offline = generate(notes, plan, generator="offline", language="en", seed=0, hierarchy=h, progress=False).lines
     offline_keys = set(zip(offline["code"].astype(str), offline["text"].map(echo_key)))
     rows, sets = [], {}
-    for name, run, lines, keys in inputs(plan, offline, sets):
+    for name, run, lines, keys in inputs(plan, offline, only):
         c = clean(lines, real_train=d["train"], real_test=d["test"], notes=notes, language="en", progress=False)
         v = verify(c.kept.reset_index(drop=True), real_train=d["train"], notes=notes, hierarchy=h, targets=TARGETS,
                    target_level="section", language="en", params=params, progress=False)
@@ -130,17 +137,21 @@ def evaluate(sets: list[str] | None = None, out: str = "llm_rewrite.md") -> None
     for name in [n for n in sets if n != "offline" and "first round" not in n and n != "plain"]:
         sets[f"offline + {name}"] = pd.concat([sets["offline"], sets[name]], ignore_index=True)
     measure = dev_measure(d, {f"{k}, verified": s for k, s in sets.items()})
-    write(pd.DataFrame(rows), measure, out)
+    table = pd.DataFrame(rows)
+    stem = RESULTS / out.removesuffix(".md")
+    table.to_csv(f"{stem}.table.csv", index=False)  # kept before the report is written
+    measure.to_csv(f"{stem}.measure.csv", index=False)
+    write(table, measure, out)
 
 
 def inputs(plan: pd.DataFrame, offline: pd.DataFrame,
-           sets: list[str] | None = None) -> list[tuple[str, str | None, pd.DataFrame, set[str] | None]]:
+           only: list[str] | None = None) -> list[tuple[str, str | None, pd.DataFrame, set[str] | None]]:
     """The sets measured: (name, run whose journal it comes from, lines, request keys or None for all): the
     offline generator's ``offline`` lines, the write-mode runs and the rewrite runs. The
     rewrite runs also give their first round alone (the requests of the plan, no top-up: 34, as the plain
     prompt's, or 68 of 10 lines), to compare at the same number of requests."""
     out: list[tuple[str, str | None, pd.DataFrame, set[str] | None]] = [("offline", None, offline, None)]
-    for n in sets or [*WRITE, *REWRITE]:
+    for n in only or [*WRITE, *REWRITE]:
         if not (real.RUNS / n / "lines.parquet").exists():
             continue
         lines = pd.read_parquet(real.RUNS / n / "lines.parquet")
