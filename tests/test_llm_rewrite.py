@@ -182,5 +182,7 @@ def test_a_line_repeated_for_a_code_is_set_aside_and_asked_for_again(tmp_path: P
     assert (res.lines["text"] == "SAME LINE LTD").sum() == 1 and not res.lines.duplicated(["code", "text"]).any()
     assert (rep.loc[rep["code"] == "99.00", "text"] == "SAME LINE LTD").sum() == 2 * len(u_bodies) - 1
     assert set(rep["raw"]) == set(rep["text"]) and res.stats["refill"]["requests"] > 0
+    u_short = res.shortfall.set_index("code").loc["99.00"]  # the top-up's repeats too: still short, and why
+    assert f"line(s) removed by parsing (repeated_line {(rep['code'] == '99.00').sum()})" in u_short["reason"]
     u_asked = sum(len(_seeds(b)) for b in u_bodies)
     assert u_asked > 12 and len(res.lines[res.lines["code"] == "99.00"]) == u_asked - len(rep[rep["code"] == "99.00"])

@@ -81,7 +81,8 @@ def shortfall_table(plan: pd.DataFrame, lines: pd.DataFrame, rejected: pd.DataFr
                     reason: str = "", reasons: dict[str, str] | None = None) -> pd.DataFrame:
     """The planned codes (``plan``: ``code, n_samples``, ``target`` optional) that got fewer ``lines``
     than planned: ``code, label`` (the plan's target), ``planned``, ``produced``, ``reason`` -- what
-    ``rejected`` holds for the code (failed requests, lines removed by parsing), else the generator's
+    ``rejected`` holds for the code (failed requests, lines removed by parsing with their reasons:
+    "2 line(s) removed by parsing (repeated_line 2)"), else the generator's
     own reason for the code (``reasons``, else ``lines.attrs["shortfall_reasons"]`` as
     :func:`~statcodgen.generation.offline.generate_offline` returns it, e.g. "the notes give 3
     Includes item(s): only 41 distinct phrasing(s) for 200 planned"), else ``reason``."""
@@ -104,7 +105,9 @@ def shortfall_table(plan: pd.DataFrame, lines: pd.DataFrame, rejected: pd.DataFr
             mine = lost[lost["code"].astype(str) == code]
             parts = [f"{int(mine['kind'].sum())} request(s) failed"] if mine["kind"].any() else []
             if (~mine["kind"]).any():
-                parts.append(f"{int((~mine['kind']).sum())} line(s) removed by parsing")
+                counts = mine.loc[~mine["kind"], "reason"].astype(str).value_counts()
+                parts.append(f"{int((~mine['kind']).sum())} line(s) removed by parsing ("
+                             + ", ".join(f"{r} {int(k)}" for r, k in counts.items()) + ")")
             why = ", ".join(parts) or why
         rows.append({"code": code, "label": label, "planned": n, "produced": got, "reason": why})
     return pd.DataFrame(rows, columns=SHORTFALL_COLUMNS)
