@@ -320,7 +320,50 @@ def test_cli_verify_writes_every_outcome(planted: dict, tmp_path: Path, capsys: 
     assert "verified" in printed and "dropped" in printed
     verified = pd.read_parquet(out)
     dropped = pd.read_parquet(tmp_path / "verified.dropped.parquet")
-    assert len(verified) + len(dropped) == len(syn) and len(dropped) >= 3
+    assert len(verified) + len(dropped) == len(syn) and len(dropped) >= 2
+    assert set(dropped["text"]) <= set(syn.loc[planted["other"], "text"]), dropped[["text", "detail"]]
+    relabelled = pd.read_parquet(tmp_path / "verified.relabelled.parquet")
+    assert len(set(relabelled["text"]) & set(syn.loc[planted["sib"], "text"])) >= 3, relabelled[["text", "code", "detail"]]
     for name in ("relabelled", "flagged", "real_suspects"):
         assert (tmp_path / f"verified.{name}.parquet").is_file()
     assert (tmp_path / "verified.stats.json").is_file()
+
+
+def test_sibling_probabilities_stay_in_the_division_and_point_planted_lines_to_their_class() -> None:
+    """Real scikit-learn: three lines of 08.12 labelled 08.11 get a lower probability for 08.11 than
+    the clean lines get for their label, and 08.12 as their best code; every row's probabilities sum
+    to 1 over its own division only."""
+    from statcodgen.errors import InputError
+    from statcodgen.verification import sibling_probabilities
+
+    rows = _rows(SYN_Q, 3)
+    rows = rows[rows["code"].isin(["08.11", "08.12", "84.11", "84.25"])].reset_index(drop=True)
+    planted_rows = list(np.flatnonzero(rows["code"] == "08.12")[:3])
+    labels = rows["code"].copy()
+    labels[planted_rows] = "08.11"
+    groups = labels.str[:2]
+    classes = ["08.11", "08.12", "56.10", "84.11", "84.25"]
+    class_groups = ["08", "08", "56", "84", "84"]
+    flat = np.full((len(rows), len(classes)), 1 / len(classes))  # a global model that knows nothing
+    p = sibling_probabilities(rows["text"].tolist(), labels.tolist(), groups.tolist(), flat, classes, class_groups,
+                              extra_texts=["extraction of sand and gravel", "quarrying of granite"], extra_labels=["08.12", "08.11"],
+                              extra_groups=["08", "08"], k=4)
+    assert p.shape == (len(rows), len(classes))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    in_div = np.array(class_groups)[None, :] == groups.to_numpy()[:, None]
+    assert (p[~in_div] == 0).all() and (p[:, 2] == 0).all()  # nothing leaks to 56.10 or to the other division
+    col = {c: i for i, c in enumerate(classes)}
+    given = np.array([col[c] for c in labels])
+    p_given = p[np.arange(len(rows)), given]
+    assert (p[planted_rows].argmax(axis=1) == col["08.12"]).all(), p[planted_rows]
+    clean = np.setdiff1d(np.arange(len(rows)), planted_rows)
+    # the global model knows nothing (0.5 within the division), so the local model carries the signal
+    assert p_given[planted_rows].max() < 0.45 < 0.6 < np.median(p_given[clean]), (p_given[planted_rows], np.median(p_given[clean]))
+    assert p_given[planted_rows].max() < np.quantile(p_given[clean], 0.05)
+    # one round (exclude_below=0) gives a different matrix: the second round trains without the unlikely rows
+    assert not np.allclose(p, sibling_probabilities(rows["text"].tolist(), labels.tolist(), groups.tolist(), flat, classes,
+                                                    class_groups, k=4, exclude_below=0.0))
+    with pytest.raises(InputError, match="classes and class_groups"):
+        sibling_probabilities(["a"], ["08.11"], ["08"], flat[:1], classes, class_groups[:2])
+    with pytest.raises(InputError, match="not among the classes"):
+        sibling_probabilities(["a"], ["01.11"], ["01"], flat[:1], classes, class_groups)

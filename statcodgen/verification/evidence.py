@@ -25,10 +25,16 @@ from tqdm.auto import tqdm
 from .._validation import check_int
 from ..errors import InputError
 
-__all__ = ["note_rows", "out_of_fold_probabilities", "classifier_evidence", "EVIDENCE_COLUMNS"]
+__all__ = ["note_rows", "out_of_fold_probabilities", "classifier_evidence", "EVIDENCE_COLUMNS", "SIBLING_COLUMNS"]
 
 #: Columns of the frame :func:`classifier_evidence` returns.
 EVIDENCE_COLUMNS = ["source", "row", "text", "code", "label", "predicted", "p_predicted", "p_given", "quality", "issue"]
+#: Columns added when it judges the sibling level too (``sibling_level``): the group (the ancestor at
+#: that level) of the label, the group the global model puts the row in, its probability mass on the
+#: label's group, cleanlab's issue at group level, and the sibling evidence within the label's group
+#: (:func:`~statcodgen.verification.siblings.sibling_probabilities`; NaN outside the judged groups).
+SIBLING_COLUMNS = ["group", "group_predicted", "p_group_given", "group_issue", "sibling_predicted", "p_sibling_predicted",
+                   "p_sibling_given"]
 
 _NOTE_LISTS = ("includes", "also_includes")
 
@@ -116,6 +122,9 @@ def classifier_evidence(
     params: Any = None,
     language: str = "en",
     seed: int = 0,
+    sibling_level: str | None = None,
+    sibling_sources: Sequence[str] = ("synthetic",),
+    sibling_k: int | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Out-of-fold predictions and cleanlab label issues for every row of ``frames``.
@@ -124,7 +133,13 @@ def classifier_evidence(
     (and ``code``); all are judged together. ``level``: judge at this level of ``hierarchy``
     (labels re-aggregated from ``code``); None judges the ``label`` column as it is. ``notes`` +
     ``hierarchy``: their titles and Includes items are extra training rows (see :func:`note_rows`).
-    Out: DataFrame[:data:`EVIDENCE_COLUMNS`], ``row`` = position in its source frame.
+    ``sibling_level`` (e.g. ``"division"`` when judging classes): also judge each row within its
+    label's ancestor at that level, the group, as :data:`SIBLING_COLUMNS` say: the global model at
+    group level (with cleanlab) and :func:`~statcodgen.verification.siblings.sibling_probabilities`
+    for the rows of the groups that hold rows of ``sibling_sources``, with ``sibling_k`` folds
+    (None: ``k``). Ignored when the judged labels
+    are not finer than that level. Out: DataFrame[:data:`EVIDENCE_COLUMNS` (+ :data:`SIBLING_COLUMNS`)],
+    ``row`` = position in its source frame.
     """
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
@@ -157,7 +172,60 @@ def classifier_evidence(
     judged["p_given"] = probs[np.arange(len(given)), given]
     judged["quality"] = quality
     judged["issue"] = issue & (judged["predicted"] != judged["label"]).to_numpy()
-    return judged[EVIDENCE_COLUMNS]
+    if sibling_level is None or hierarchy is None:
+        return judged[EVIDENCE_COLUMNS]
+    groups = _groups(judged["label"], hierarchy, sibling_level)
+    class_groups = _groups(pd.Series(classes), hierarchy, sibling_level).to_numpy()
+    if (groups == judged["label"]).all():  # the labels are not finer than the sibling level
+        return judged[EVIDENCE_COLUMNS]
+    _group_evidence(judged, probs, given, groups.to_numpy(), class_groups)
+    at = judged["group"].isin(set(judged.loc[judged["source"].isin(list(sibling_sources)), "group"])).to_numpy()
+    judged["sibling_predicted"], judged["p_sibling_predicted"], judged["p_sibling_given"] = None, np.nan, np.nan
+    if at.any():
+        from .siblings import sibling_probabilities
+
+        sub = judged[at]
+        sp = sibling_probabilities(sub["text"].tolist(), sub["label"].tolist(), sub["group"].tolist(), probs[at], classes, class_groups,
+                                   extra_texts=extra["text"].tolist(), extra_labels=extra["label"].tolist(),
+                                   extra_groups=_groups(extra["label"], hierarchy, sibling_level).tolist() if len(extra) else [],
+                                   k=sibling_k or k, seed=seed, progress=progress)
+        best = sp.argmax(axis=1)
+        judged.loc[at, "sibling_predicted"] = np.asarray(classes, dtype=object)[best]
+        judged.loc[at, "p_sibling_predicted"] = sp[np.arange(len(best)), best]
+        judged.loc[at, "p_sibling_given"] = sp[np.arange(len(best)), given[at]]
+    return judged[EVIDENCE_COLUMNS + SIBLING_COLUMNS]
+
+
+def _groups(labels: pd.Series, hierarchy: Any, level: str) -> pd.Series:
+    """Each label's ancestor at ``level`` (the label itself when it is unknown or not finer)."""
+    def up(code: str) -> str:
+        try:
+            return hierarchy.ancestor(code, level)
+        except Exception:  # noqa: BLE001 - unknown, or coarser than the level
+            return code
+    cache = {c: up(str(c)) for c in pd.unique(labels)}
+    return labels.astype(str).map(cache).astype(object)
+
+
+def _group_evidence(judged: pd.DataFrame, probs: np.ndarray, given: np.ndarray, groups: np.ndarray, class_groups: np.ndarray) -> None:
+    """The global model's answer at group level, added to ``judged``: the probability mass of each
+    group, the group it puts the row in, and cleanlab's label issues on that group-level matrix."""
+    from cleanlab.filter import find_label_issues
+
+    names = sorted(set(class_groups))
+    gcol = {g: i for i, g in enumerate(names)}
+    of_class = np.array([gcol[g] for g in class_groups])
+    mass = np.zeros((len(probs), len(names)))
+    np.add.at(mass.T, of_class, probs.T)
+    g_given = of_class[given]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        issue = find_label_issues(g_given, mass, filter_by="prune_by_noise_rate", n_jobs=1) if len(names) > 1 else np.zeros(len(probs), bool)
+    best = mass.argmax(axis=1)
+    judged["group"] = groups
+    judged["group_predicted"] = np.asarray(names, dtype=object)[best]
+    judged["p_group_given"] = mass[np.arange(len(best)), g_given]
+    judged["group_issue"] = issue & (best != g_given)
 
 
 def _label_level(judged: pd.DataFrame, hierarchy: Any) -> str:
