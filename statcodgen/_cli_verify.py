@@ -32,8 +32,8 @@ def add_verify_parser(sub: Any, data_args: Callable[[argparse.ArgumentParser], N
     v.add_argument("--no-notes", action="store_true", help="skip the notes evidence")
     v.add_argument("--no-siblings", action="store_true",
                    help="judging codes finer than --near-level: skip the sibling evidence (a local model per division)")
-    v.add_argument("--max-sibling-prob", type=float, default=0.2,
-                   help="the sibling evidence acts on a line whose own code gets less than this (default 0.2)")
+    v.add_argument("--max-sibling-prob", type=float, default=None,
+                   help="the sibling evidence acts on a line whose own code gets less than this (default: VerifyOptions', 0.3)")
     v.add_argument("--judge", action="store_true", help="also ask an LLM (same options as generate) to pick each line's code")
     v.add_argument("--base-url", default="http://127.0.0.1:8765/v1")
     v.add_argument("--model", default="qwen-1.5b")
@@ -41,6 +41,11 @@ def add_verify_parser(sub: Any, data_args: Callable[[argparse.ArgumentParser], N
     v.add_argument("--concurrency", type=int, default=4)
     v.add_argument("--timeout", type=float, default=900.0)
     v.set_defaults(func=cmd)
+
+
+def _given(**kw: Any) -> dict[str, Any]:
+    """The options the user gave (not None): the others keep :class:`VerifyOptions`' defaults."""
+    return {k: v for k, v in kw.items() if v is not None}
 
 
 def cmd_verify(args: argparse.Namespace, *, notes: Any, real: Any, hierarchy: Any, read_table: Callable[[str], Any]) -> int:
@@ -58,7 +63,7 @@ def cmd_verify(args: argparse.Namespace, *, notes: Any, real: Any, hierarchy: An
     res = verify(lines, real_train=real, notes=notes, hierarchy=hierarchy, targets=list(args.targets), target_level=args.level,
                  language=args.language, options=VerifyOptions(level=args.judge_level, k=args.k, near_level=args.near_level,
                                                                notes=not args.no_notes, judge=args.judge, siblings=not args.no_siblings,
-                                                               max_sibling_prob=args.max_sibling_prob),
+                                                               **_given(max_sibling_prob=args.max_sibling_prob)),
                  judge_config=judge, journal_path=out.with_name(out.stem + ".judge.sqlite"))
     write_generated(res.verified, out)
     from .cleaning import storable

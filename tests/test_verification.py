@@ -9,6 +9,7 @@ and lines of another section (56.10 restaurant lines labelled 84.11: dropped).
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from pathlib import Path
 
@@ -117,6 +118,10 @@ def test_notes_matcher_finds_the_sibling_whose_items_match(notes: pd.DataFrame, 
     assert out.loc[0, "closer_code"] == "08.12" and out.loc[0, "matched_score"] > out.loc[0, "own_score"]
     assert pd.isna(out.loc[1, "closer_code"])  # its own code's item matches
     assert "08.12" in m.near("08.11") and "56.10" not in m.near("08.11")
+    # code_scores: a code's own items (and its descendants'), never its ancestors' shared ones
+    sc = m.code_scores(["DREDGING OF SAND AND GRAVEL"] * 3 + ["x"], ["08.12", "08.11", "99.99", "08.12"])
+    assert sc[0] > sc[1] >= 0 and sc[2] == 0 and sc[3] == 0
+    assert m.code_scores(["DREDGING OF SAND AND GRAVEL"], ["08.1"])[0] >= sc[0]  # the group holds 08.12's items
 
 
 def test_judge_candidates_are_own_code_siblings_then_excludes(notes: pd.DataFrame, hierarchy: Hierarchy) -> None:
@@ -320,13 +325,16 @@ def test_cli_verify_writes_every_outcome(planted: dict, tmp_path: Path, capsys: 
     assert "verified" in printed and "dropped" in printed
     verified = pd.read_parquet(out)
     dropped = pd.read_parquet(tmp_path / "verified.dropped.parquet")
-    assert len(verified) + len(dropped) == len(syn) and len(dropped) >= 2
+    # the CLI runs fastText's default parameters on this tiny set: the other-section lines are found at
+    # division level (test_planted_errors_... checks how many); here, whatever it drops is planted
+    assert len(verified) + len(dropped) == len(syn) and len(dropped) >= 1
     assert set(dropped["text"]) <= set(syn.loc[planted["other"], "text"]), dropped[["text", "detail"]]
     relabelled = pd.read_parquet(tmp_path / "verified.relabelled.parquet")
     assert len(set(relabelled["text"]) & set(syn.loc[planted["sib"], "text"])) >= 3, relabelled[["text", "code", "detail"]]
     for name in ("relabelled", "flagged", "real_suspects"):
         assert (tmp_path / f"verified.{name}.parquet").is_file()
-    assert (tmp_path / "verified.stats.json").is_file()
+    stats = json.loads((tmp_path / "verified.stats.json").read_text())
+    assert stats["classifier"]["within_division"] >= 3 and "notes_vetoed" in stats["classifier"]
 
 
 def test_sibling_probabilities_stay_in_the_division_and_point_planted_lines_to_their_class() -> None:

@@ -159,7 +159,8 @@ class VerificationSection(_Strict):
     near_level: Literal["section", "division", "group", "class"] = "division"
     notes: bool = True
     siblings: bool = Field(True, description="judging codes finer than near_level: a local model per division decides the sibling")
-    max_sibling_prob: float = Field(0.2, ge=0.0, le=1.0, description="the sibling evidence acts below this probability of the line's own code")
+    max_sibling_prob: float | None = Field(None, ge=0.0, le=1.0,
+                                           description="the sibling evidence acts below this probability of the line's own code (None: 0.3)")
     judge: bool = Field(False, description="ask the [llm] endpoint to pick each line's code among a few candidates")
     real_suspects: bool = True
     max_real_rows: int | None = Field(2000, ge=1, description="real rows per label taking part (seeded cap)")

@@ -333,7 +333,7 @@ def verify_study_lines(cfg: StudyConfig, inputs: StudyInputs, split: RealSplit, 
 
     v = cfg.verification
     options = VerifyOptions(level=v.level, k=v.k, near_level=v.near_level, notes=v.notes, judge=v.judge, siblings=v.siblings,
-                            max_sibling_prob=v.max_sibling_prob,
+                            **({} if v.max_sibling_prob is None else {"max_sibling_prob": v.max_sibling_prob}),
                             real_suspects=v.real_suspects, max_real_rows=v.max_real_rows, seed=_split_seed(cfg))
     if v.judge and cfg.llm is None:
         raise ConfigError("[verification] judge = true needs an [llm] section (the judge uses the same endpoint).")

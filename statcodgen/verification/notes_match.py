@@ -77,6 +77,22 @@ class NotesMatcher:
             self._near[code] = sorted(c for c in out if c != code and c in self._rows_of)
         return self._near[code]
 
+    def code_scores(self, texts: list[str], codes: list[str]) -> np.ndarray:
+        """Per line, its best score against the note items of ``codes[i]`` itself and its
+        descendants (not its ancestors, whose items siblings share). Out: float array, 0 for a code
+        without items."""
+        if len(texts) != len(codes):
+            raise InputError("texts and codes must have the same length.", expected="one code per line")
+        q = self._vec.transform([str(t) for t in texts])
+        out = np.zeros(len(texts))
+        for i, code in enumerate(str(c) for c in codes):
+            own = [code] + ([c for c in self.hierarchy.leaves(code) if c != code] if code in self.hierarchy else [])
+            rows = [self._rows_of[c] for c in own if c in self._rows_of]
+            if rows and q[i].nnz:
+                r = np.concatenate(rows)
+                out[i] = float((self._matrix[r] @ q[i].T).toarray().max())
+        return out
+
     def match(self, texts: list[str], codes: list[str]) -> pd.DataFrame:
         """Per line: ``own_score``, the best near ``matched_code`` with its score and item, and
         ``closer_code`` (the matched code when it beats the own code by ``margin``, else None)."""

@@ -35,6 +35,8 @@ from ..errors import InputError
 
 __all__ = ["sibling_probabilities"]
 
+_MAX_ITER = 3000  # lbfgs iterations of each local model
+
 
 def sibling_probabilities(
     texts: Sequence[str],
@@ -134,6 +136,6 @@ def _local(texts: list[str], labels: np.ndarray, groups: np.ndarray, extra: tupl
             x_fit = hstack([words.fit_transform(fit_t), chars.fit_transform(fit_t)]).tocsr()
             held_t = [texts[i] for i in idx[held]]
             x_held = hstack([words.transform(held_t), chars.transform(held_t)]).tocsr()
-            model = LogisticRegression(C=C, max_iter=3000).fit(x_fit, fit_y)
+            model = LogisticRegression(C=C, max_iter=_MAX_ITER).fit(x_fit, fit_y)
             out[np.ix_(idx[held], [col[str(c)] for c in model.classes_])] = model.predict_proba(x_held)
     return out

@@ -64,11 +64,15 @@ class VerifyOptions:
     for a recall of 0.95, 0.95 and 0.92); ``siblings``: when the judged labels are finer than
     ``near_level`` (classes judged, divisions near), judge each line within its division too
     (:mod:`~statcodgen.verification.siblings`): the global model then only decides whether the line
-    is in its division (cleanlab at division level, mass < ``max_given_prob``), and a line whose
-    label gets < ``max_sibling_prob`` from the sibling evidence, which prefers another code of the
-    division, is moved to that code or dropped (chosen on planted sibling errors with other seeds
-    than the benchmark's: ``benchmarks/bench_verify.py``), its local models with ``sibling_k`` folds
-    (10 rather than 5 raised that precision by 0.02–0.03 for about twice their time); ``real_suspects``: also list the real rows that look
+    is in its division (cleanlab at division level, its mass on the division < ``max_group_prob``:
+    a division's mass is spread over fewer codes than a section's, so 0.05 rather than 0.1), and a
+    line whose label gets < ``max_sibling_prob`` from the sibling evidence, which prefers another
+    code of the division, is moved to that code or dropped, unless the notes veto it: its own code's
+    note items match it better than that code's by more than ``sibling_notes_veto`` (None: no veto).
+    These values were chosen on planted sibling errors with plant seeds 1 and 2 and checked on the
+    benchmark's seed 0 (``benchmarks/bench_verify.py``, BENCHMARKS §10); the local models use
+    ``sibling_k`` folds (10 rather than 5 raised that precision by 0.02–0.03 for about twice their
+    time); ``real_suspects``: also list the real rows that look
     mislabelled; ``max_real_rows``: at most this many real rows per label take part (seeded cap;
     the model only needs enough of each label); ``bucket``: hash buckets of the out-of-fold models
     (at most this many; None keeps ``params.bucket``: 200,000 trains 1.8x faster than fastText's 2M
@@ -88,8 +92,10 @@ class VerifyOptions:
     notes_margin: float = 0.2
     max_given_prob: float = 0.1
     siblings: bool = True
-    max_sibling_prob: float = 0.2
+    max_group_prob: float = 0.05
+    max_sibling_prob: float = 0.3
     sibling_k: int = 10
+    sibling_notes_veto: float | None = 0.05
     judge_max_candidates: int = 8
     real_suspects: bool = True
     max_real_rows: int | None = 2000
@@ -104,6 +110,9 @@ class VerifyOptions:
         check_range("notes_margin", self.notes_margin, 0.0, 1.0, func=f)
         check_range("max_given_prob", self.max_given_prob, 0.0, 1.0, func=f)
         check_range("max_sibling_prob", self.max_sibling_prob, 0.0, 1.0, func=f)
+        check_range("max_group_prob", self.max_group_prob, 0.0, 1.0, func=f)
+        if self.sibling_notes_veto is not None:
+            check_range("sibling_notes_veto", self.sibling_notes_veto, 0.0, 1.0, func=f)
         check_int("sibling_k", self.sibling_k, 2, 50, func=f)
         check_int("judge_max_candidates", self.judge_max_candidates, 2, 50, func=f)
         if self.max_real_rows is not None:
@@ -214,7 +223,8 @@ def verify(
         for c in ("predicted", "p_predicted", "p_given", "quality") + (("sibling_predicted", "p_sibling_given") if "p_sibling_given" in syn else ()):
             ev[c] = syn[c].to_numpy()
         judged_level = o.level or target_level
-        acted, pred_col, p_col, g_col, scope = _classifier_decisions(syn, o)
+        veto = _notes_veto(syn, notes, hierarchy, o)
+        acted, pred_col, p_col, g_col, scope = _classifier_decisions(syn, o, veto)
         for i in np.flatnonzero(acted & reason.isna().to_numpy()):
             pred, given = str(syn.at[i, pred_col[i]]), str(syn.at[i, "label"])
             pred_label = hierarchy.aggregate([pred], target_level, errors="coerce").iloc[0] if judged_level != target_level else pred
@@ -231,6 +241,7 @@ def verify(
                                "real_rows": int(len(frames.get("real", [])))}
         if "p_sibling_given" in syn:
             stats["classifier"]["within_division"] = int((pred_col == "sibling_predicted")[acted].sum())
+            stats["classifier"]["notes_vetoed"] = int(veto.sum()) if veto is not None else 0
         if o.real_suspects and "real" in frames:
             r = e[(e["source"] == "real") & e["issue"]].sort_values("quality")
             suspects = r[["text", "code", "label", "predicted", "p_predicted", "p_given", "quality"]].reset_index(drop=True)
@@ -268,14 +279,16 @@ def verify(
                         relabelled.reset_index(drop=True), suspects, stats)
 
 
-def _classifier_decisions(syn: pd.DataFrame, o: VerifyOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _classifier_decisions(syn: pd.DataFrame, o: VerifyOptions, veto: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Which lines the classifier evidence acts on, and the columns each decision reads.
 
     Without sibling evidence: cleanlab's issue with p(own label) < ``max_given_prob``. With it (the
     labels are finer than ``near_level``): a line is out of its group when cleanlab finds an issue on
-    the group-level probabilities and the mass on its own group is < ``max_given_prob`` (the global
+    the group-level probabilities and the mass on its own group is < ``max_group_prob`` (the global
     prediction decides); otherwise it is on the wrong sibling when the sibling evidence gives its
-    label < ``max_sibling_prob`` and prefers another code of the group (that code decides).
+    label < ``max_sibling_prob`` and prefers another code of the group (that code decides), unless
+    ``veto`` (the notes side with its own code) says no.
     Out: (acted mask, predicted column, its probability column, the label's probability column, a
     note for the detail), per line.
     """
@@ -284,13 +297,32 @@ def _classifier_decisions(syn: pd.DataFrame, o: VerifyOptions) -> tuple[np.ndarr
     p_pred, p_given, scope = np.full(n, "p_predicted", dtype=object), np.full(n, "p_given", dtype=object), np.full(n, "", dtype=object)
     if "p_sibling_given" not in syn:
         return syn["issue"].to_numpy(dtype=bool) & (syn["p_given"].to_numpy(dtype=float) < o.max_given_prob), pred, p_pred, p_given, scope
-    far = syn["group_issue"].fillna(False).to_numpy(dtype=bool) & (syn["p_group_given"].to_numpy(dtype=float) < o.max_given_prob)
+    far = syn["group_issue"].fillna(False).to_numpy(dtype=bool) & (syn["p_group_given"].to_numpy(dtype=float) < o.max_group_prob)
     sib = syn["p_sibling_given"].to_numpy(dtype=float)
     near = ~far & (np.nan_to_num(sib, nan=1.0) < o.max_sibling_prob) & (syn["sibling_predicted"] != syn["label"]).to_numpy()
+    if veto is not None:
+        near &= ~veto
     pred[near], p_pred[near], p_given[near] = "sibling_predicted", "p_sibling_predicted", "p_sibling_given"
     scope[near] = " among the codes of its " + o.near_level
     scope[far] = ", outside its " + o.near_level
     return far | near, pred, p_pred, p_given, scope
+
+
+def _notes_veto(syn: pd.DataFrame, notes: pd.DataFrame, hierarchy: Any, o: VerifyOptions) -> np.ndarray | None:
+    """Lines whose own code's note items match them better than the sibling evidence's pick by more
+    than ``o.sibling_notes_veto`` (None without sibling evidence or veto). Only the candidates are scored."""
+    if o.sibling_notes_veto is None or "p_sibling_given" not in syn:
+        return None
+    cand = (np.nan_to_num(syn["p_sibling_given"].to_numpy(dtype=float), nan=1.0) < o.max_sibling_prob) & \
+        (syn["sibling_predicted"] != syn["label"]).to_numpy()
+    veto = np.zeros(len(syn), dtype=bool)
+    if cand.any():
+        m = NotesMatcher(notes, hierarchy, near_level=o.near_level)
+        texts = syn["text"].astype(str).to_numpy()[cand].tolist()
+        own = m.code_scores(texts, syn["label"].astype(str).to_numpy()[cand].tolist())
+        other = m.code_scores(texts, syn["sibling_predicted"].astype(str).to_numpy()[cand].tolist())
+        veto[cand] = own - other > o.sibling_notes_veto
+    return veto
 
 
 def _evidence_params(params: Any, bucket: int | None, epoch: int | None) -> Any:
