@@ -16,7 +16,8 @@ rows the first round finds unlikely (probability of their own label under ``excl
 mislabelled line does not teach its wrong label to the model that judges its neighbours
 (iterative noise filtering, as in Brodley & Friedl, 1999). Measured on planted sibling errors
 (``benchmarks/bench_verify.py``, BENCHMARKS §10), this lifts recall and precision from about 0.6 to
-about 0.8 where the global model alone stays at 0.6.
+0.80–0.85 and 0.81–0.93 (English, French). Cost: one logistic regression per fold, round and group; on
+about 80 divisions and 11,000 lines (the ONS class study) that took about 14 minutes on 2 cores.
 
 In: judged texts, labels and groups, the global probabilities and their classes with each class's
 group, training-only extra rows. Out: a matrix [n_judged, n_classes], zero outside each row's group.
