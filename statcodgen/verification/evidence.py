@@ -198,13 +198,8 @@ def classifier_evidence(
 
 def _groups(labels: pd.Series, hierarchy: Any, level: str) -> pd.Series:
     """Each label's ancestor at ``level`` (the label itself when it is unknown or not finer)."""
-    def up(code: str) -> str:
-        try:
-            return hierarchy.ancestor(code, level)
-        except Exception:  # noqa: BLE001 - unknown, or coarser than the level
-            return code
-    cache = {c: up(str(c)) for c in pd.unique(labels)}
-    return labels.astype(str).map(cache).astype(object)
+    labels = labels.astype(str)
+    return hierarchy.aggregate(labels, level, errors="coerce").fillna(labels).astype(object)
 
 
 def _group_evidence(judged: pd.DataFrame, probs: np.ndarray, given: np.ndarray, groups: np.ndarray, class_groups: np.ndarray) -> None:

@@ -298,8 +298,7 @@ def _classifier_decisions(syn: pd.DataFrame, o: VerifyOptions, veto: np.ndarray 
     if "p_sibling_given" not in syn:
         return syn["issue"].to_numpy(dtype=bool) & (syn["p_given"].to_numpy(dtype=float) < o.max_given_prob), pred, p_pred, p_given, scope
     far = syn["group_issue"].fillna(False).to_numpy(dtype=bool) & (syn["p_group_given"].to_numpy(dtype=float) < o.max_group_prob)
-    sib = syn["p_sibling_given"].to_numpy(dtype=float)
-    near = ~far & (np.nan_to_num(sib, nan=1.0) < o.max_sibling_prob) & (syn["sibling_predicted"] != syn["label"]).to_numpy()
+    near = ~far & _sibling_candidates(syn, o)
     if veto is not None:
         near &= ~veto
     pred[near], p_pred[near], p_given[near] = "sibling_predicted", "p_sibling_predicted", "p_sibling_given"
@@ -308,13 +307,18 @@ def _classifier_decisions(syn: pd.DataFrame, o: VerifyOptions, veto: np.ndarray 
     return far | near, pred, p_pred, p_given, scope
 
 
+def _sibling_candidates(syn: pd.DataFrame, o: VerifyOptions) -> np.ndarray:
+    """Lines whose label the sibling evidence gives < ``max_sibling_prob`` while it prefers another code."""
+    sib = np.nan_to_num(syn["p_sibling_given"].to_numpy(dtype=float), nan=1.0)
+    return (sib < o.max_sibling_prob) & (syn["sibling_predicted"] != syn["label"]).to_numpy()
+
+
 def _notes_veto(syn: pd.DataFrame, notes: pd.DataFrame, hierarchy: Any, o: VerifyOptions) -> np.ndarray | None:
     """Lines whose own code's note items match them better than the sibling evidence's pick by more
     than ``o.sibling_notes_veto`` (None without sibling evidence or veto). Only the candidates are scored."""
     if o.sibling_notes_veto is None or "p_sibling_given" not in syn:
         return None
-    cand = (np.nan_to_num(syn["p_sibling_given"].to_numpy(dtype=float), nan=1.0) < o.max_sibling_prob) & \
-        (syn["sibling_predicted"] != syn["label"]).to_numpy()
+    cand = _sibling_candidates(syn, o)
     veto = np.zeros(len(syn), dtype=bool)
     if cand.any():
         m = NotesMatcher(notes, hierarchy, near_level=o.near_level)
